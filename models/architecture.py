@@ -1,0 +1,82 @@
+"""A LeNet variant described by numbers alone, with its size and cost as pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KERNEL = 3  # both convolutions are 3x3, 'valid' padding, as in the tutorial
+POOL = 2  # both poolings are 2x2 with stride 2
+
+
+@dataclass(frozen=True)
+class LeNetArchitecture:
+    """The tutorial's network with its widths as parameters.
+
+    Conv2D(conv1_channels, 3x3, relu) -> MaxPool 2 -> Conv2D(conv2_channels, 3x3, relu)
+    -> MaxPool 2 -> Flatten -> Dense(dense_units, relu) -> Dense(n_classes, softmax).
+    """
+
+    input_shape: tuple[int, int, int]  # (height, width, channels)
+    n_classes: int
+    conv1_channels: int = 16
+    conv2_channels: int = 32
+    dense_units: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("conv1_channels", "conv2_channels", "dense_units"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, but got {getattr(self, name)}")
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, but got {self.n_classes}")
+        height, width, _ = self.input_shape
+        if min(height, width) < min_input_size():
+            raise ValueError(
+                f"input images must be at least {min_input_size()}x{min_input_size()} pixels, "
+                f"but got {height}x{width}"
+            )
+
+    def feature_map_shapes(self) -> list[tuple[int, int, int]]:
+        """Shapes after conv1, pool1, conv2 and pool2, in that order."""
+        height, width, _ = self.input_shape
+        shapes = []
+        for channels in (self.conv1_channels, self.conv2_channels):
+            height, width = height - KERNEL + 1, width - KERNEL + 1
+            shapes.append((height, width, channels))
+            height, width = height // POOL, width // POOL
+            shapes.append((height, width, channels))
+        return shapes
+
+    def flat_features(self) -> int:
+        height, width, channels = self.feature_map_shapes()[-1]
+        return height * width * channels
+
+
+def min_input_size() -> int:
+    """The smallest height or width that leaves at least one pixel after both conv/pool stages."""
+    return 10
+
+
+def count_params(arch: LeNetArchitecture) -> int:
+    """Trainable parameters; equals ``build_lenet(arch).count_params()``."""
+    in_channels = arch.input_shape[2]
+    conv1 = (KERNEL * KERNEL * in_channels + 1) * arch.conv1_channels
+    conv2 = (KERNEL * KERNEL * arch.conv1_channels + 1) * arch.conv2_channels
+    dense = (arch.flat_features() + 1) * arch.dense_units
+    head = (arch.dense_units + 1) * arch.n_classes
+    return conv1 + conv2 + dense + head
+
+
+def forward_flops(arch: LeNetArchitecture) -> int:
+    """Floating-point operations of one forward pass of one image.
+
+    A multiply-add counts as two operations; biases, activations and pooling are left out, as
+    most FLOP counters do, since the matrix products dominate.
+    """
+    in_channels = arch.input_shape[2]
+    conv1_shape, _, conv2_shape, _ = arch.feature_map_shapes()
+    conv1 = conv1_shape[0] * conv1_shape[1] * arch.conv1_channels * KERNEL * KERNEL * in_channels
+    conv2 = conv2_shape[0] * conv2_shape[1] * arch.conv2_channels * KERNEL * KERNEL
+    conv2 *= arch.conv1_channels
+    dense = arch.flat_features() * arch.dense_units
+    head = arch.dense_units * arch.n_classes
+    return 2 * (conv1 + conv2 + dense + head)

@@ -1,0 +1,425 @@
+"""Study files: read a TOML file into one validated, frozen ``StudyConfig``.
+
+Every key is checked here, before any data is loaded or any database is touched: an unknown key,
+a wrong type or an empty range is a ``ConfigError`` naming the file, the key and the value.
+Precedence is "CLI flag > study file > default", resolved once in ``load_config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.errors import ConfigError
+from search.storage_url import resolve_storage_url
+
+BUILTIN_DATASETS = ("mnist", "fashion_mnist")
+PRUNER_KINDS = ("median", "successive_halving", "hyperband", "none")
+COLOR_MODES = ("grayscale", "rgb")
+
+
+@dataclass(frozen=True)
+class IntRange:
+    low: int
+    high: int
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class FloatRange:
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Choices:
+    choices: tuple[int | float, ...]
+
+
+@dataclass(frozen=True)
+class Fixed:
+    value: int | float
+
+
+Param = IntRange | FloatRange | Choices | Fixed
+
+# What a trial can vary, with its type and the tutorial's value (used when a study file is silent).
+SEARCHABLE: dict[str, tuple[type, int | float]] = {
+    "conv1_channels": (int, 16),
+    "conv2_channels": (int, 32),
+    "dense_units": (int, 32),
+    "epochs": (int, 10),
+    "batch_size": (int, 32),
+    "learning_rate": (float, 0.001),
+}
+TRAINING_KEYS = (
+    "batch_size",
+    "learning_rate",
+)  # may be fixed in [training] or searched
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    name: str
+    storage: str  # an SQLAlchemy URL; relative SQLite paths are already made absolute
+    artifacts: Path  # where each complete trial's model file is kept
+    n_trials: int  # the study is done when this many trials are COMPLETE or PRUNED
+    timeout: float | None  # seconds for one `run`, None for no limit
+    seed: int  # seeds the sampler and, with the trial number, each trial's Keras seed
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dataset: str  # "mnist", "fashion_mnist" or "images" (then image_dir is set)
+    image_dir: Path | None = None
+    data_dir: Path | None = None
+    train_samples: int | None = None
+    validation_split: float = 0.1
+    split_seed: int = 0
+    image_size: int = 28
+    color_mode: str = "grayscale"
+    test_dir: Path | None = None
+    test_split: float = 0.2
+
+
+@dataclass(frozen=True)
+class PrunerSettings:
+    kind: str = "median"
+    n_startup_trials: int = 3
+    n_warmup_steps: int = 1
+    min_resource: int = 1
+    reduction_factor: int = 3
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    path: Path
+    study: StudySettings
+    data: DataSettings
+    pruner: PrunerSettings
+    # Every searchable name, each a range, a list of choices or a fixed value.
+    search_space: dict[str, Param] = field(default_factory=dict)
+    # The settings as written in the file: what a resumed study must not silently change.
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(
+    path: str | Path,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    seed: int | None = None,
+) -> StudyConfig:
+    """Read and validate a study file; the keyword arguments override it (CLI flags).
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or any key is invalid.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"study file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"study file is a folder, not a TOML file: {path}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a TOML study file (it is not UTF-8 text)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from None
+
+    root = _Table(raw, path, None)
+    sections = {name: root.table(name) for name in _SECTIONS}
+    root.reject_unknown()
+    base_dir = path.resolve().parent
+
+    study = _study_settings(sections["study"], base_dir, path)
+    data = _data_settings(sections["data"], base_dir)
+    pruner = _pruner_settings(sections["pruner"])
+    search_space = _search_space(sections["search_space"], sections["training"])
+
+    overrides = {"n_trials": n_trials, "timeout": timeout, "seed": seed}
+    for flag, value in overrides.items():
+        if value is None:
+            continue
+        if flag == "seed" and value < 0 or flag != "seed" and value <= 0:
+            need = "a non-negative" if flag == "seed" else "a positive"
+            raise ConfigError(f"--{flag.replace('_', '-')} must be {need} number, got {value}")
+        study = dataclasses.replace(study, **{flag: value})
+
+    fingerprint = {name: sections[name].raw for name in ("data", "training", "search_space")}
+    return StudyConfig(path, study, data, pruner, search_space, _json_safe(fingerprint))
+
+
+_SECTIONS = ("study", "data", "training", "pruner", "search_space")
+
+
+class _Table:
+    """One TOML table being read: typed getters that name the file and key in every error."""
+
+    def __init__(self, raw: Any, path: Path, name: str | None) -> None:
+        self.path, self.name = path, name
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table, got {_show(raw)}")
+        self.raw: dict[str, Any] = raw
+        self._seen: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.path}: [{self.name}] {key}" if self.name else f"{self.path}: [{key}]"
+
+    def table(self, key: str) -> _Table:
+        self._seen.add(key)
+        return _Table(self.raw.get(key, {}), self.path, key)
+
+    def take(self, key: str) -> Any:
+        """The raw value of ``key``, for values of more than one shape."""
+        self._seen.add(key)
+        return self.raw[key]
+
+    def has(self, key: str) -> bool:
+        return key in self.raw
+
+    def get(self, key: str, kind: type, default: Any = None) -> Any:
+        self._seen.add(key)
+        if key not in self.raw:
+            return default
+        value = self.raw[key]
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise ConfigError(f"{self.where(key)} must be {_TYPE_NAMES[kind]}, got {_show(value)}")
+        return value
+
+    def positive_int(self, key: str, default: Any = None) -> Any:
+        value = self.get(key, int, default)
+        if value is not None and value < 1:
+            raise ConfigError(f"{self.where(key)} must be a positive integer, got {value}")
+        return value
+
+    def fraction(self, key: str, default: float) -> float:
+        value = self.get(key, float, default)
+        if not 0 < value < 1:
+            raise ConfigError(
+                f"{self.where(key)} must be between 0 and 1 (exclusive), got {value}"
+            )
+        return value
+
+    def choice(self, key: str, valid: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in valid:
+            options = ", ".join(f'"{v}"' for v in valid)
+            raise ConfigError(f'{self.where(key)} = "{value}" is not one of {options}')
+        return value
+
+    def reject_unknown(self, valid: tuple[str, ...] | None = None) -> None:
+        unknown = [key for key in self.raw if key not in self._seen]
+        if unknown:
+            kind = "key" if self.name else "section"
+            allowed = ", ".join(valid if valid is not None else sorted(self._seen))
+            raise ConfigError(f"{self.where(unknown[0])} is not a known {kind}; known: {allowed}")
+
+
+_TYPE_NAMES = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
+def _show(value: Any) -> str:
+    """A value as it would look in TOML, so that the user recognises it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def _study_settings(table: _Table, base_dir: Path, path: Path) -> StudySettings:
+    name = table.get("name", str, path.stem)
+    if not name.strip():
+        raise ConfigError(f"{table.where('name')} must not be empty")
+    storage = table.get("storage", str, f"sqlite:///{name}.db")
+    try:
+        storage = resolve_storage_url(storage, base_dir)
+    except ValueError as e:
+        raise ConfigError(f"{table.where('storage')}: {e}") from None
+    artifacts = base_dir / table.get("artifacts", str, f"{name}_artifacts")
+    n_trials = table.positive_int("n_trials", 10)
+    timeout = table.get("timeout", float)
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(f"{table.where('timeout')} must be a positive number, got {timeout}")
+    seed = table.get("seed", int, 0)
+    if seed < 0:
+        raise ConfigError(f"{table.where('seed')} must be a non-negative integer, got {seed}")
+    table.reject_unknown()
+    return StudySettings(name, storage, artifacts, n_trials, timeout, seed)
+
+
+_IMAGE_FOLDER_KEYS = ("image_size", "color_mode", "test_dir", "test_split")
+
+
+def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
+    if not table.has("dataset"):
+        raise ConfigError(f"{table.where('dataset')} is missing: use " + _DATASET_HELP)
+    dataset = table.get("dataset", str)
+    data_dir = table.get("data_dir", str)
+    settings = DataSettings(
+        dataset=dataset,
+        data_dir=base_dir / data_dir if data_dir is not None else None,
+        train_samples=table.positive_int("train_samples"),
+        validation_split=table.fraction("validation_split", 0.1),
+        split_seed=table.get("split_seed", int, 0),
+    )
+    if dataset in BUILTIN_DATASETS:
+        for key in _IMAGE_FOLDER_KEYS:
+            if table.has(key):
+                raise ConfigError(
+                    f"{table.where(key)} applies only to image folders, not {dataset}"
+                )
+        table.reject_unknown()
+        return settings
+
+    image_dir = base_dir / dataset
+    if not image_dir.is_dir():
+        raise ConfigError(
+            f'{table.where("dataset")} = "{dataset}" is not a known dataset nor an existing '
+            f"folder ({image_dir}); use {_DATASET_HELP}"
+        )
+    if data_dir is not None:
+        raise ConfigError(f"{table.where('data_dir')} applies only to mnist and fashion_mnist")
+    image_size = table.positive_int("image_size", 28)
+    if image_size < 10:
+        raise ConfigError(f"{table.where('image_size')} must be at least 10, got {image_size}")
+    test_dir = table.get("test_dir", str)
+    settings = dataclasses.replace(
+        settings,
+        dataset="images",
+        image_dir=image_dir,
+        image_size=image_size,
+        color_mode=table.choice("color_mode", COLOR_MODES, "grayscale"),
+        test_dir=base_dir / test_dir if test_dir is not None else None,
+        test_split=table.fraction("test_split", 0.2),
+    )
+    table.reject_unknown()
+    return settings
+
+
+_DATASET_HELP = '"mnist", "fashion_mnist" or the path of an image folder (one sub-folder a class)'
+
+
+def _pruner_settings(table: _Table) -> PrunerSettings:
+    kind = table.choice("kind", PRUNER_KINDS, "median")
+    valid_keys = {
+        "median": ("kind", "n_startup_trials", "n_warmup_steps"),
+        "successive_halving": ("kind", "min_resource", "reduction_factor"),
+        "hyperband": ("kind", "min_resource", "reduction_factor"),
+        "none": ("kind",),
+    }[kind]
+    for key in table.raw:
+        if key in PrunerSettings.__dataclass_fields__ and key not in valid_keys:
+            raise ConfigError(
+                f'{table.where(key)} does not apply to kind = "{kind}"; '
+                f"its keys: {', '.join(valid_keys)}"
+            )
+    n_startup_trials = table.get("n_startup_trials", int, 3)
+    n_warmup_steps = table.get("n_warmup_steps", int, 1)
+    for key, value in (
+        ("n_startup_trials", n_startup_trials),
+        ("n_warmup_steps", n_warmup_steps),
+    ):
+        if value < 0:
+            raise ConfigError(f"{table.where(key)} must be a non-negative integer, got {value}")
+    settings = PrunerSettings(
+        kind=kind,
+        n_startup_trials=n_startup_trials,
+        n_warmup_steps=n_warmup_steps,
+        min_resource=table.positive_int("min_resource", 1),
+        reduction_factor=table.positive_int("reduction_factor", 3),
+    )
+    if settings.reduction_factor < 2:
+        where, factor = table.where("reduction_factor"), settings.reduction_factor
+        raise ConfigError(f"{where} must be at least 2, got {factor}")
+    table.reject_unknown(valid_keys)
+    return settings
+
+
+def _search_space(table: _Table, training: _Table) -> dict[str, Param]:
+    space: dict[str, Param] = {}
+    for name, (kind, default) in SEARCHABLE.items():
+        in_training = name in TRAINING_KEYS and training.has(name)
+        if table.has(name) and in_training:
+            raise ConfigError(
+                f"{table.where(name)} is also set in [training]; keep it in one of the two"
+            )
+        if in_training:
+            space[name] = Fixed(_positive(training, name, kind))
+        elif table.has(name):
+            space[name] = _param(table, name, kind)
+        else:
+            space[name] = Fixed(default)
+    table.reject_unknown(tuple(SEARCHABLE))
+    training.reject_unknown(TRAINING_KEYS)
+    return space
+
+
+def _positive(table: _Table, key: str, kind: type) -> int | float:
+    value = table.get(key, kind)
+    if not value > 0 or math.isinf(value):
+        raise ConfigError(f"{table.where(key)} must be a positive number, got {_show(value)}")
+    return value
+
+
+def _param(table: _Table, name: str, kind: type) -> Param:
+    raw = table.take(name)
+    where = table.where(name)
+    if not isinstance(raw, dict):
+        return Fixed(_positive(table, name, kind))
+    spec = _Table(raw, table.path, f"search_space.{name}")
+    if "choices" in raw:
+        choices = spec.get("choices", list)
+        if not choices:
+            raise ConfigError(f"{where}: choices must not be empty")
+        for value in choices:
+            _check_value(where, value, kind)
+        spec.reject_unknown(("choices",))
+        return Choices(tuple(choices))
+    if "low" not in raw or "high" not in raw:
+        raise ConfigError(
+            f"{where} must be a number, {{ low = ..., high = ..., log = ... }} "
+            f"or {{ choices = [...] }}, got {_show(raw)}"
+        )
+    low, high = spec.get("low", kind), spec.get("high", kind)
+    log = spec.get("log", bool, False)
+    spec.reject_unknown(("low", "high", "log"))
+    _check_value(where, low, kind)
+    _check_value(where, high, kind)
+    if low > high:
+        raise ConfigError(f"{where} is an empty range: low = {low} > high = {high}")
+    return IntRange(low, high, log) if kind is int else FloatRange(low, high, log)
+
+
+def _check_value(where: str, value: Any, kind: type) -> None:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ConfigError(f"{where} takes integers, got {_show(value)}")
+    if not is_number or not value > 0 or math.isinf(value):
+        raise ConfigError(f"{where} takes positive numbers, got {_show(value)}")
+
+
+def _json_safe(value: Any) -> Any:
+    """The raw TOML tables as plain JSON values, so that they can be stored on the study."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))

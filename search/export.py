@@ -1,0 +1,149 @@
+"""Export the best trial's saved model, ready to use, and predict with an export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.artifacts import FileSystemArtifactStore
+
+from search.artifacts import MODEL_FILE, download_trial_model
+from search.data import read_image, scale
+from search.errors import ExportError, StorageError
+from search.evaluation import best_trial, stored_test_evaluation
+from search.space import trial_seed
+from search.storage import display_url
+
+CARD_FILE = "model_card.json"
+SAVED_MODEL_DIR = "saved_model"
+LIBRARIES = ("lenet-search", "tensorflow", "keras", "optuna", "numpy")
+
+
+def export_best(
+    study: optuna.Study,
+    store: FileSystemArtifactStore,
+    output: Path,
+    *,
+    storage_url: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Write ``model.keras``, a SavedModel and ``model_card.json`` of the best trial to ``output``.
+
+    Nothing is retrained: ``model.keras`` is the file the trial saved. Returns the model card.
+
+    Raises:
+        StorageError: no trial has completed yet.
+        ExportError: ``output`` exists and ``force`` is false.
+    """
+    best = best_trial(study)
+    if best is None:
+        raise StorageError(
+            f'study "{study.study_name}" has no complete trial yet; nothing to export'
+        )
+    if output.exists() and not force:
+        raise ExportError(f"{output} already exists; pass --force to replace it")
+
+    import keras  # only now: the checks above answer without TensorFlow
+
+    # Build the export beside its target and move it in place at the end, so that a failure
+    # half-way never leaves a half-written export (nor removes an old one) under ``output``.
+    partial = output.with_name(output.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    download_trial_model(store, best.user_attrs["artifact_id"], partial / MODEL_FILE)
+    model = keras.saving.load_model(partial / MODEL_FILE)
+    model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
+    card = model_card(study, best, storage_url)
+    (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    if output.exists():
+        shutil.rmtree(output) if output.is_dir() else output.unlink()
+    partial.rename(output)
+    return card
+
+
+def model_card(
+    study: optuna.Study, best: optuna.trial.FrozenTrial, storage_url: str | None = None
+) -> dict[str, Any]:
+    data = study.user_attrs.get("data", {})
+    test = stored_test_evaluation(study, best.number)
+    seed = study.user_attrs.get("seed", 0)
+    return {
+        "study": study.study_name,
+        "storage": display_url(storage_url) if storage_url else None,
+        "trial": best.number,
+        "params": {**best.user_attrs.get("hyperparameters", {}), **best.params},
+        "validation_accuracy": best.value,
+        "best_epoch": best.user_attrs.get("best_epoch"),
+        "test_accuracy": test.accuracy if test else None,
+        "test_loss": test.loss if test else None,
+        "class_names": data.get("class_names"),
+        "input_shape": data.get("input_shape"),
+        "preprocessing": {
+            "color_mode": data.get("color_mode"),
+            "resize_to": (data.get("input_shape") or [None, None])[:2],
+            "scale": "pixel / 255, so values lie in 0..1",
+            "layout": "(N, height, width, channels)",
+        },
+        "dataset": {key: value for key, value in data.items() if key not in ("class_names",)},
+        "seed": {"study": seed, "trial": trial_seed(seed, best.number)},
+        "param_count": best.user_attrs.get("param_count"),
+        "flops": best.user_attrs.get("flops"),
+        "versions": {name: _version(name) for name in LIBRARIES},
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: Path
+    top: list[tuple[str, float]]  # (class name, probability), most likely first
+
+
+def read_model_card(folder: Path) -> dict[str, Any]:
+    if not (folder / MODEL_FILE).is_file() or not (folder / CARD_FILE).is_file():
+        raise ExportError(
+            f"no exported model in {folder} (expected {MODEL_FILE} and {CARD_FILE}, "
+            "which `lenet-search export` writes)"
+        )
+    try:
+        return json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ExportError(f"{folder / CARD_FILE} is not a valid model card: {e}") from None
+
+
+def predict_images(folder: Path, images: list[Path], top_k: int = 3) -> list[Prediction]:
+    """Classify image files with an export, converting colour and size as the model expects.
+
+    Raises:
+        ExportError: ``folder`` holds no export.
+        DataError: an image cannot be read.
+    """
+    card = read_model_card(folder)
+    height, _, _ = card["input_shape"]
+    color_mode = card["preprocessing"]["color_mode"]
+    batch = scale(np.stack([read_image(path, color_mode, height) for path in images]))
+
+    import keras
+
+    model = keras.saving.load_model(folder / MODEL_FILE)
+    probabilities = model.predict(batch, verbose=0)
+    names = card["class_names"]
+    predictions = []
+    for path, row in zip(images, probabilities, strict=True):
+        order = np.argsort(row)[::-1][:top_k]
+        predictions.append(Prediction(path, [(names[i], float(row[i])) for i in order]))
+    return predictions

@@ -1,0 +1,186 @@
+from pathlib import Path
+
+import pytest
+
+from search.config import Choices, Fixed, FloatRange, IntRange, load_config
+from search.errors import ConfigError
+from tests.conftest import write_study
+
+
+def test_study_file_is_read_with_defaults_and_resolved_paths(study_file: Path) -> None:
+    config = load_config(study_file)
+    folder = study_file.parent.resolve()
+    assert config.study.name == "tiny"
+    assert config.study.storage == f"sqlite:///{folder}/tiny.db"
+    assert config.study.artifacts == folder / "tiny_artifacts"
+    assert (config.study.n_trials, config.study.timeout, config.study.seed) == (2, None, 0)
+    assert config.data.dataset == "images"
+    assert config.data.image_dir == folder / "shapes"
+    assert (config.data.image_size, config.data.color_mode) == (28, "grayscale")
+    assert config.search_space == {
+        "conv1_channels": IntRange(2, 8, log=True),
+        "conv2_channels": IntRange(2, 8, log=True),
+        "dense_units": IntRange(4, 16),
+        "epochs": IntRange(1, 3),
+        "batch_size": Fixed(16),
+        "learning_rate": Fixed(0.01),
+    }
+
+
+def test_shipped_study_files_are_valid() -> None:
+    studies = Path(__file__).parents[2] / "studies"
+    names = sorted(p.stem for p in studies.glob("*.toml"))
+    assert {"quickstart", "mnist", "fashion_mnist"} <= set(names)
+    for name in names:
+        assert load_config(studies / f"{name}.toml").study.name == name
+
+
+def test_flags_override_the_file(study_file: Path) -> None:
+    config = load_config(study_file, n_trials=7, timeout=30, seed=5)
+    assert (config.study.n_trials, config.study.timeout, config.study.seed) == (7, 30, 5)
+
+
+def test_optional_search_dimensions_and_relative_storage(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        edits={
+            "[study]\n": '[study]\nstorage = "sqlite:///dbs/s.db"\n',
+            "[training]\nbatch_size = 16\nlearning_rate = 0.01\n": "[training]\n",
+            "epochs = { low = 1, high = 3 }": (
+                "epochs = 2\nbatch_size = { choices = [8, 16] }\n"
+                "learning_rate = { low = 1e-4, high = 1e-2, log = true }"
+            ),
+        },
+    )
+    config = load_config(path)
+    assert config.study.storage == f"sqlite:///{tmp_path.resolve()}/dbs/s.db"
+    assert config.search_space["epochs"] == Fixed(2)
+    assert config.search_space["batch_size"] == Choices((8, 16))
+    assert config.search_space["learning_rate"] == FloatRange(1e-4, 1e-2, log=True)
+
+
+def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('[data]\ndataset = "mnist"\n')
+    config = load_config(path)
+    values = {name: param.value for name, param in config.search_space.items()}
+    assert values == {
+        "conv1_channels": 16,
+        "conv2_channels": 32,
+        "dense_units": 32,
+        "epochs": 10,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+    }
+    assert config.study.name == "s"
+
+
+# Each bad study file: (text edits, the exact message after "<file>: ").
+BAD_EDITS = [
+    ({"n_trials = 2": "n_trials = 0"}, "[study] n_trials must be a positive integer, got 0"),
+    ({"n_trials = 2": 'n_trials = "2"'}, '[study] n_trials must be an integer, got "2"'),
+    (
+        {"validation_split = 0.25": "validation_split = 1.5"},
+        "[data] validation_split must be between 0 and 1 (exclusive), got 1.5",
+    ),
+    (
+        {"seed = 0": "seed = 0\nseeed = 1"},
+        "[study] seeed is not a known key; "
+        "known: artifacts, n_trials, name, seed, storage, timeout",
+    ),
+    (
+        {"[pruner]": "[prunner]"},
+        "[prunner] is not a known section; known: data, pruner, search_space, study, training",
+    ),
+    (
+        {"dense_units = { low = 4, high = 16 }": "dense_units = { low = 16, high = 4 }"},
+        "[search_space] dense_units is an empty range: low = 16 > high = 4",
+    ),
+    (
+        {"epochs = { low = 1, high = 3 }": "epochs = { low = 1.5, high = 3 }"},
+        "[search_space.epochs] low must be an integer, got 1.5",
+    ),
+    (
+        {"epochs = { low = 1, high = 3 }": "epochs = { low = 0, high = 3 }"},
+        "[search_space] epochs takes positive numbers, got 0",
+    ),
+    (
+        {"epochs = { low = 1, high = 3 }": "epochs = { low = 1, hi = 3 }"},
+        "[search_space] epochs must be a number, { low = ..., high = ..., log = ... } "
+        "or { choices = [...] }, got { low = 1, hi = 3 }",
+    ),
+    (
+        {"epochs = { low = 1, high = 3 }": "epochs = { choices = [] }"},
+        "[search_space] epochs: choices must not be empty",
+    ),
+    (
+        {"epochs = { low = 1, high = 3 }": "dropout = 0.5"},
+        "[search_space] dropout is not a known key; known: conv1_channels, conv2_channels, "
+        "dense_units, epochs, batch_size, learning_rate",
+    ),
+    (
+        {'kind = "none"': 'kind = "random"'},
+        '[pruner] kind = "random" is not one of "median", "successive_halving", "hyperband", '
+        '"none"',
+    ),
+    (
+        {'kind = "none"': 'kind = "hyperband"\nn_warmup_steps = 2'},
+        '[pruner] n_warmup_steps does not apply to kind = "hyperband"; '
+        "its keys: kind, min_resource, reduction_factor",
+    ),
+    (
+        {"[search_space]": "[search_space]\nlearning_rate = { low = 0.001, high = 0.1 }"},
+        "[search_space] learning_rate is also set in [training]; keep it in one of the two",
+    ),
+    (
+        {'dataset = "shapes"': 'dataset = "mnist"'},
+        "[data] test_split applies only to image folders, not mnist",
+    ),
+    (
+        {"test_split = 0.25": 'color_mode = "cmyk"'},
+        '[data] color_mode = "cmyk" is not one of "grayscale", "rgb"',
+    ),
+    (
+        {"seed = 0": 'seed = 0\nstorage = "not a url"'},
+        '[study] storage: "not a url" is not a database URL; use sqlite:///path/to/file.db '
+        "or postgresql://user:password@host/database",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edits", "message"), BAD_EDITS)
+def test_bad_study_file_names_file_key_and_value(
+    tmp_path: Path, image_folder, edits: dict, message: str
+) -> None:
+    path = write_study(tmp_path, edits=edits)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_unknown_dataset(tmp_path: Path) -> None:
+    path = write_study(tmp_path, edits={'dataset = "shapes"': 'dataset = "cifar"'})
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f'{path}: [data] dataset = "cifar" is not a known dataset nor an existing folder '
+        f'({tmp_path.resolve()}/cifar); use "mnist", "fashion_mnist" or the path of an image '
+        "folder (one sub-folder a class)"
+    )
+
+
+def test_missing_and_non_toml_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="^study file not found: .*nope.toml$"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study\nname = 1")
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+    assert str(error.value).startswith(f"{bad} is not valid TOML: ")
+
+
+def test_bad_flag_values(study_file: Path) -> None:
+    with pytest.raises(ConfigError, match="^--n-trials must be a positive number, got 0$"):
+        load_config(study_file, n_trials=0)
+    with pytest.raises(ConfigError, match="^--seed must be a non-negative number, got -1$"):
+        load_config(study_file, seed=-1)
