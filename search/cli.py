@@ -117,7 +117,10 @@ def _add_study_target(parser: argparse.ArgumentParser, artifacts: bool = False) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error already printed as one line
+        return int(e.code or 0)
     _quiet_libraries()
     try:
         return COMMANDS[args.command](args)
@@ -139,7 +142,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures show in our own progress
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
@@ -173,12 +176,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.study_file, n_trials=args.n_trials, timeout=args.timeout, seed=args.seed
     )
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    say(f'study "{config.study.name}" in {config.study.storage}')
-
     from search.data import load_dataset
 
     dataset = load_dataset(config.data)  # before the storage: bad data never touches the database
-    say(dataset.describe())
+    say(f'study "{config.study.name}" in {config.study.storage}\n{dataset.describe()}')
     _import_tensorflow(args.debug)
 
     from search.progress import ConsoleProgress, Progress

@@ -245,6 +245,8 @@ def _download(
     else:
         downloads = [(f"{name}.gz", None) for name in IDX_FILES]
     subdir = target.relative_to(keras_home)
+    # Keras falls back to /tmp/.keras when the cache folder does not exist yet; make it first.
+    target.mkdir(parents=True, exist_ok=True)
     try:
         for fname, sha256 in downloads:
             keras.utils.get_file(

@@ -55,7 +55,7 @@ class Objective:
         trial.set_user_attr("validation_seconds", round(times.validation_seconds, 3))
         trial.set_user_attr("best_epoch", reporter.best_epoch)
         if reporter.diverged:
-            reason = f"loss became NaN or infinite in epoch {reporter.epochs_run}"
+            reason = f"loss or weights became NaN or infinite in epoch {reporter.epochs_run}"
             trial.set_user_attr("fail_reason", reason)
             raise TrainingDiverged(reason)
         if reporter.pruned:

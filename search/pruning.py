@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import keras
+import numpy as np
 import optuna
 
 from search.config import PrunerSettings
@@ -55,7 +56,10 @@ class EpochReporter(keras.callbacks.Callback):
         logs = logs or {}
         self.epochs_run = epoch + 1
         self.trial.set_user_attr("epochs_run", self.epochs_run)
-        if not math.isfinite(logs.get("loss", math.nan)):
+        # Keras clips probabilities inside the loss, so NaN weights can still show a finite
+        # loss: look at the weights too (cheap at LeNet sizes).
+        weights = self.model.get_weights()
+        if not math.isfinite(logs.get("loss", math.nan)) or not _all_finite(weights):
             self.diverged = True
             self.model.stop_training = True
             return
@@ -63,7 +67,7 @@ class EpochReporter(keras.callbacks.Callback):
         if accuracy > self.best_accuracy:
             self.best_accuracy, self.best_epoch = accuracy, self.epochs_run
             self.best_logs = {key: float(value) for key, value in logs.items()}
-            self.best_weights = self.model.get_weights()
+            self.best_weights = weights
         self.trial.report(accuracy, step=self.epochs_run)
         if self.trial.should_prune():
             self.pruned = True
@@ -72,3 +76,7 @@ class EpochReporter(keras.callbacks.Callback):
     def restore_best_weights(self) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+def _all_finite(arrays: list[np.ndarray]) -> bool:
+    return all(np.isfinite(array).all() for array in arrays)

@@ -109,3 +109,27 @@ def write_study(
 @pytest.fixture
 def study_file(tmp_path: Path, image_folder: Path) -> Path:
     return write_study(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def finished_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a study file whose 2-trial study has run: database, artifacts and data.
+
+    Shared by the tests that only read it; a test that changes it works on ``copy_of``.
+    """
+    from search.config import load_config
+    from search.data import load_dataset
+    from search.study import run_study
+
+    folder = tmp_path_factory.mktemp("finished")
+    make_image_folder(folder / "shapes")
+    path = write_study(folder)
+    config = load_config(path)
+    run_study(config, load_dataset(config.data))
+    return folder
+
+
+def copy_of(folder: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(folder, tmp_path / "copy"))

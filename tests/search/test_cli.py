@@ -1,0 +1,261 @@
+"""The real command: exit codes, exact error lines, and end-to-end runs in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from tests.conftest import copy_of, write_study
+
+ROOT = Path(__file__).parents[2]
+
+
+def command(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "search", *args],
+        capture_output=True,
+        text=True,
+        cwd=kwargs.pop("cwd", ROOT),
+        timeout=kwargs.pop("timeout", 300),
+        **kwargs,
+    )
+
+
+def error_of(capsys: pytest.CaptureFixture, *argv: str) -> str:
+    """Run the CLI in this process; assert exit 2 and return its one stderr line."""
+    assert main(list(argv)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("Error: ")
+    return err[len("Error: ") : -1]
+
+
+def test_help_explains_every_command() -> None:
+    result = command("--help")
+    assert result.returncode == 0
+    for name in ("run", "trials", "best", "export", "predict", "dashboard", "--storage"):
+        assert name in result.stdout
+    run_help = command("run", "--help").stdout
+    for flag in ("--n-trials", "--timeout", "--seed", "--allow-changes", "--quiet", "--debug"):
+        assert flag in run_help
+
+
+def test_commands_that_do_not_train_do_not_import_tensorflow(finished_study: Path) -> None:
+    script = (
+        "import sys; from search.cli import main; "
+        f"codes = [main(['trials', {str(finished_study / 'tiny.toml')!r}]), "
+        f"main(['best', {str(finished_study / 'tiny.toml')!r}])]; "
+        "assert codes == [0, 0], codes; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "val_accuracy" in result.stdout and "best trial of study" in result.stdout
+
+
+def test_trials_and_best_by_storage_url(finished_study: Path, capsys) -> None:
+    url = f"sqlite:///{finished_study}/tiny.db"
+    assert main(["trials", "--storage", url, "--study-name", "tiny"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == [
+        "trial",
+        "state",
+        "conv1",
+        "conv2",
+        "dense",
+        "epochs",
+        "val_accuracy",
+        "epochs_run",
+        "best_epoch",
+        "params",
+        "seconds",
+    ]
+    assert [line.split()[1] for line in table[1:3]] == ["COMPLETE", "COMPLETE"]
+    assert table[3] == "2 trials: 2 complete"
+    assert main(["best", "--storage", url, "--study-name", "tiny"]) == 0
+    report = capsys.readouterr().out
+    assert "validation accuracy:" in report and "test accuracy:" in report
+
+
+def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{finished_study}/tiny.db"
+    before = (finished_study / "tiny.db").read_bytes()
+    assert error_of(capsys, "run", str(tmp_path / "nope.toml")) == (
+        f"study file not found: {tmp_path / 'nope.toml'}"
+    )
+    assert error_of(capsys, "trials", "--storage", url, "--study-name", "other") == (
+        f'no study named "other" in {url}; studies there: "tiny"'
+    )
+    assert error_of(capsys, "best", "--storage", "nonsense", "--study-name", "x") == (
+        '--storage "nonsense" is not a database URL; use sqlite:///path/to/file.db '
+        "or postgresql://user:password@host/database"
+    )
+    assert error_of(capsys, "best") == "give a study file, or --storage URL and --study-name NAME"
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert error_of(capsys, "export", str(finished_study / "tiny.toml"), "--output", str(existing))
+    assert error_of(capsys, "predict", str(tmp_path), "x.png") == (
+        f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
+        "which `lenet-search export` writes)"
+    )
+    assert error_of(capsys, "run", "--n-trials", "many") == (
+        "argument --n-trials: invalid int value: 'many' (see `lenet-search run --help`)"
+    )
+    assert (finished_study / "tiny.db").read_bytes() == before
+
+
+def test_bad_data_leaves_the_database_untouched(finished_study: Path, tmp_path, capsys) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    for image in (folder / "shapes" / "vertical").glob("*.png"):
+        image.unlink()
+    before = (folder / "tiny.db").read_bytes()
+    assert error_of(capsys, "run", str(folder / "tiny.toml")) == (
+        f"class folder {folder}/shapes/vertical has no images"
+    )
+    assert (folder / "tiny.db").read_bytes() == before
+
+
+def test_best_before_any_complete_trial(tmp_path: Path, capsys) -> None:
+    import optuna
+
+    optuna.create_study(study_name="empty", storage=f"sqlite:///{tmp_path}/e.db")
+    url = f"sqlite:///{tmp_path}/e.db"
+    assert error_of(capsys, "best", "--storage", url, "--study-name", "empty") == (
+        'study "empty" has no complete trial yet'
+    )
+
+
+def test_real_command_hides_the_traceback_unless_debug(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    args = ("trials", "--storage", f"sqlite:///{other}", "--study-name", "x")
+    result = command(*args)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: sqlite:///{other} is not an Optuna database (it has other tables: notes)\n"
+    )
+    debug = command("--debug", *args)
+    assert debug.returncode != 0 and "Traceback (most recent call last)" in debug.stderr
+
+
+@pytest.mark.slow
+def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path, n_trials=2)
+    run = command("run", str(study_file))
+    assert run.returncode == 0, run.stderr
+    assert "trial 0 (conv1=" in run.stderr and "epoch 1/" in run.stderr
+    assert 'best trial of study "tiny"' in run.stdout
+    assert "trials:              2 trials: 2 complete" in run.stdout
+    assert "Traceback" not in run.stderr
+    quiet = command("run", str(study_file), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+    output = tmp_path / "exported"
+    export = command("export", str(study_file), "--output", str(output))
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.startswith("exported trial ")
+    card = json.loads((output / "model_card.json").read_text())
+    image = next((image_folder / "horizontal").glob("*.png"))
+    predict = command("predict", str(output), str(image), "--top", "2")
+    assert predict.returncode == 0, predict.stderr
+    line = predict.stdout.strip()
+    assert line.startswith(f"{image}: ")
+    names = [part.rsplit(" ", 1)[0] for part in line.split(": ", 1)[1].split(", ")]
+    assert len(names) == 2 and set(names) <= set(card["class_names"])
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(tmp_path: Path, image_folder) -> None:
+    study_file = write_study(
+        tmp_path, n_trials=50, edits={"epochs = { low = 1, high = 3 }": "epochs = 40"}
+    )
+    database = tmp_path / "tiny.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", str(study_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while _count(database, "COMPLETE") < 1:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.5)
+        time.sleep(2)  # into the next trial's training
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Interrupted: finished trials are kept" in err and "Traceback" not in err
+    assert "best trial of study" in out
+    assert _count(database, "RUNNING") == 0
+    completed = _count(database, "COMPLETE")
+    assert completed >= 1
+    with sqlite3.connect(database) as db:
+        reasons = db.execute(
+            "SELECT value_json FROM trial_user_attributes WHERE key = 'fail_reason'"
+        ).fetchall()
+    assert reasons == [('"interrupted (Ctrl-C)"',)]
+
+    resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert _count(database, "COMPLETE") == completed + 1
+
+
+def _count(database: Path, state: str) -> int:
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT COUNT(*) FROM trials WHERE state = ?", (state,)).fetchone()[
+                0
+            ]
+    except sqlite3.OperationalError:  # tables not made yet
+        return 0
+
+
+@pytest.mark.slow
+def test_dashboard_serves_the_study(finished_study: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "dashboard", str(finished_study / "tiny.toml"),
+         "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies") as response:
+                    studies = json.load(response)["study_summaries"]
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+        assert [s["study_name"] for s in studies] == ["tiny"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard/") as response:
+            assert response.status == 200 and b"<html" in response.read().lower()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

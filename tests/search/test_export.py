@@ -1,0 +1,114 @@
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import optuna
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from search.artifacts import open_artifact_store
+from search.config import load_config
+from search.data import load_dataset
+from search.errors import DataError, ExportError, StorageError
+from search.export import export_best, predict_images
+from tests.conftest import pattern
+
+
+@pytest.fixture(scope="module")
+def exported(finished_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
+    store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
+    output = tmp_path_factory.mktemp("export") / "tiny"
+    export_best(study, store, output, storage_url="sqlite:///x.db")
+    return output
+
+
+def test_export_writes_model_savedmodel_and_card(exported: Path, finished_study: Path) -> None:
+    assert sorted(p.name for p in exported.iterdir()) == [
+        "model.keras",
+        "model_card.json",
+        "saved_model",
+    ]
+    card = json.loads((exported / "model_card.json").read_text())
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
+    best = study.best_trial
+    assert card["trial"] == best.number
+    assert card["validation_accuracy"] == best.value
+    assert card["params"] == best.user_attrs["hyperparameters"]
+    assert card["class_names"] == ["circle", "horizontal", "vertical"]
+    assert card["input_shape"] == [28, 28, 1]
+    assert card["preprocessing"]["color_mode"] == "grayscale"
+    assert (
+        card["test_accuracy"]
+        == study.user_attrs[f"test_evaluation_trial_{best.number}"]["accuracy"]
+    )
+    assert set(card["versions"]) == {"lenet-search", "tensorflow", "keras", "optuna", "numpy"}
+    assert card["storage"] == "sqlite:///x.db"
+
+
+def test_exported_model_reproduces_the_trial_value(exported: Path, finished_study: Path) -> None:
+    config = load_config(finished_study / "tiny.toml")
+    data = load_dataset(config.data)
+    model = keras.saving.load_model(exported / "model.keras")
+    _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
+    card = json.loads((exported / "model_card.json").read_text())
+    assert accuracy == pytest.approx(card["validation_accuracy"], abs=1e-6)
+    # The SavedModel for serving computes the same probabilities.
+    served = tf.saved_model.load(str(exported / "saved_model"))
+    np.testing.assert_allclose(
+        served.serve(data.x_val).numpy(), model.predict(data.x_val, verbose=0), atol=1e-5
+    )
+
+
+def test_export_refuses_an_existing_target_unless_forced(finished_study: Path, tmp_path) -> None:
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
+    store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "keep.txt").write_text("mine")
+    with pytest.raises(ExportError) as error:
+        export_best(study, store, output)
+    assert str(error.value) == f"{output} already exists; pass --force to replace it"
+    assert (output / "keep.txt").read_text() == "mine"
+    export_best(study, store, output, force=True)
+    assert (output / "model.keras").is_file() and not (output / "keep.txt").exists()
+
+
+def test_export_before_any_complete_trial(tmp_path: Path) -> None:
+    study = optuna.create_study(study_name="empty", storage=f"sqlite:///{tmp_path}/e.db")
+    store = open_artifact_store(tmp_path / "artifacts", create=True)
+    with pytest.raises(StorageError) as error:
+        export_best(study, store, tmp_path / "out")
+    assert str(error.value) == 'study "empty" has no complete trial yet; nothing to export'
+    assert not (tmp_path / "out").exists()
+
+
+def test_predict_converts_size_and_colour(exported: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    paths = []
+    for kind in ("horizontal", "vertical"):
+        path = tmp_path / f"{kind}.jpg"
+        Image.fromarray(pattern(kind, (90, 70), rng)).save(path)  # RGB, not 28x28
+        paths.append(path)
+    predictions = predict_images(exported, paths, top_k=2)
+    assert [p.path for p in predictions] == paths
+    for prediction in predictions:
+        assert len(prediction.top) == 2
+        assert prediction.top[0][1] >= prediction.top[1][1]
+        assert {name for name, _ in prediction.top} <= {"circle", "horizontal", "vertical"}
+
+
+def test_predict_errors(exported: Path, tmp_path: Path) -> None:
+    with pytest.raises(ExportError) as error:
+        predict_images(tmp_path, [tmp_path / "a.png"])
+    assert str(error.value) == (
+        f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
+        "which `lenet-search export` writes)"
+    )
+    broken = tmp_path / "broken.png"
+    broken.write_text("no pixels here")
+    with pytest.raises(DataError) as error:
+        predict_images(exported, [broken])
+    assert str(error.value) == f"cannot read image {broken}: cannot identify image file '{broken}'"
