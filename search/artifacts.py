@@ -7,6 +7,7 @@ from pathlib import Path
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
+from optuna.artifacts.exceptions import ArtifactNotFound
 
 from search.errors import StorageError
 
@@ -38,9 +39,10 @@ def download_trial_model(store: FileSystemArtifactStore, artifact_id: str, path:
         optuna.artifacts.download_artifact(
             artifact_store=store, file_path=str(path), artifact_id=artifact_id
         )
-    except FileNotFoundError:
+    except ArtifactNotFound:
         raise StorageError(
-            f"the saved model {artifact_id} is missing from the artifact folder"
+            f"the saved model {artifact_id} is not in the artifact folder "
+            "(if the folder moved, pass --artifacts DIR)"
         ) from None
 
 

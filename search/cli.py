@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from dataclasses import dataclass
@@ -187,11 +188,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from search.study import run_study
 
     progress = Progress() if args.quiet else ConsoleProgress(config.study.n_trials)
+    # `kill` and batch schedulers send SIGTERM: stop as Ctrl-C does, keeping finished trials.
+    signal.signal(signal.SIGTERM, _interrupt)
     result = run_study(config, dataset, progress=progress, allow_changes=args.allow_changes)
     if result.interrupted:
         print("Interrupted: finished trials are kept; `run` again to resume.", file=sys.stderr)
     print(run_summary(result.study, result.test, result.wall_seconds))
     return EXIT_INTERRUPTED if result.interrupted else 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_trials(args: argparse.Namespace) -> int:

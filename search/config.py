@@ -143,14 +143,18 @@ def load_config(
     pruner = _pruner_settings(sections["pruner"])
     search_space = _search_space(sections["search_space"], sections["training"])
 
-    overrides = {"n_trials": n_trials, "timeout": timeout, "seed": seed}
-    for flag, value in overrides.items():
-        if value is None:
-            continue
-        if flag == "seed" and value < 0 or flag != "seed" and value <= 0:
-            need = "a non-negative" if flag == "seed" else "a positive"
-            raise ConfigError(f"--{flag.replace('_', '-')} must be {need} number, got {value}")
-        study = dataclasses.replace(study, **{flag: value})
+    if n_trials is not None and n_trials < 1:
+        raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if seed is not None and seed < 0:
+        raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
+    study = dataclasses.replace(
+        study,
+        n_trials=study.n_trials if n_trials is None else n_trials,
+        timeout=study.timeout if timeout is None else timeout,
+        seed=study.seed if seed is None else seed,
+    )
 
     fingerprint = {name: sections[name].raw for name in ("data", "training", "search_space")}
     return StudyConfig(path, study, data, pruner, search_space, _json_safe(fingerprint))
@@ -200,6 +204,12 @@ class _Table:
         value = self.get(key, int, default)
         if value is not None and value < 1:
             raise ConfigError(f"{self.where(key)} must be a positive integer, got {value}")
+        return value
+
+    def non_negative_int(self, key: str, default: int) -> int:
+        value = self.get(key, int, default)
+        if value < 0:
+            raise ConfigError(f"{self.where(key)} must be a non-negative integer, got {value}")
         return value
 
     def fraction(self, key: str, default: float) -> float:
@@ -260,11 +270,9 @@ def _study_settings(table: _Table, base_dir: Path, path: Path) -> StudySettings:
     artifacts = base_dir / table.get("artifacts", str, f"{name}_artifacts")
     n_trials = table.positive_int("n_trials", 10)
     timeout = table.get("timeout", float)
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not 0 < timeout < math.inf:
         raise ConfigError(f"{table.where('timeout')} must be a positive number, got {timeout}")
-    seed = table.get("seed", int, 0)
-    if seed < 0:
-        raise ConfigError(f"{table.where('seed')} must be a non-negative integer, got {seed}")
+    seed = table.non_negative_int("seed", 0)
     table.reject_unknown()
     return StudySettings(name, storage, artifacts, n_trials, timeout, seed)
 
@@ -282,7 +290,7 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
         data_dir=base_dir / data_dir if data_dir is not None else None,
         train_samples=table.positive_int("train_samples"),
         validation_split=table.fraction("validation_split", 0.1),
-        split_seed=table.get("split_seed", int, 0),
+        split_seed=table.non_negative_int("split_seed", 0),
     )
     if dataset in BUILTIN_DATASETS:
         for key in _IMAGE_FOLDER_KEYS:
@@ -335,18 +343,10 @@ def _pruner_settings(table: _Table) -> PrunerSettings:
                 f'{table.where(key)} does not apply to kind = "{kind}"; '
                 f"its keys: {', '.join(valid_keys)}"
             )
-    n_startup_trials = table.get("n_startup_trials", int, 3)
-    n_warmup_steps = table.get("n_warmup_steps", int, 1)
-    for key, value in (
-        ("n_startup_trials", n_startup_trials),
-        ("n_warmup_steps", n_warmup_steps),
-    ):
-        if value < 0:
-            raise ConfigError(f"{table.where(key)} must be a non-negative integer, got {value}")
     settings = PrunerSettings(
         kind=kind,
-        n_startup_trials=n_startup_trials,
-        n_warmup_steps=n_warmup_steps,
+        n_startup_trials=table.non_negative_int("n_startup_trials", 3),
+        n_warmup_steps=table.non_negative_int("n_warmup_steps", 1),
         min_resource=table.positive_int("min_resource", 1),
         reduction_factor=table.positive_int("reduction_factor", 3),
     )

@@ -57,11 +57,15 @@ def export_best(
     partial = output.with_name(output.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    download_trial_model(store, best.user_attrs["artifact_id"], partial / MODEL_FILE)
-    model = keras.saving.load_model(partial / MODEL_FILE)
-    model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
-    card = model_card(study, best, storage_url)
-    (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    try:
+        download_trial_model(store, best.user_attrs["artifact_id"], partial / MODEL_FILE)
+        model = keras.saving.load_model(partial / MODEL_FILE)
+        model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
+        card = model_card(study, best, storage_url)
+        (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     if output.exists():
         shutil.rmtree(output) if output.is_dir() else output.unlink()
     partial.rename(output)

@@ -129,6 +129,10 @@ BAD_EDITS = [
         "its keys: kind, min_resource, reduction_factor",
     ),
     (
+        {'kind = "none"': 'kind = "median"\nn_warmup_steps = -1'},
+        "[pruner] n_warmup_steps must be a non-negative integer, got -1",
+    ),
+    (
         {"[search_space]": "[search_space]\nlearning_rate = { low = 0.001, high = 0.1 }"},
         "[search_space] learning_rate is also set in [training]; keep it in one of the two",
     ),
@@ -180,7 +184,9 @@ def test_missing_and_non_toml_files(tmp_path: Path) -> None:
 
 
 def test_bad_flag_values(study_file: Path) -> None:
-    with pytest.raises(ConfigError, match="^--n-trials must be a positive number, got 0$"):
+    with pytest.raises(ConfigError, match="^--n-trials must be a positive integer, got 0$"):
         load_config(study_file, n_trials=0)
-    with pytest.raises(ConfigError, match="^--seed must be a non-negative number, got -1$"):
+    with pytest.raises(ConfigError, match="^--seed must be a non-negative integer, got -1$"):
         load_config(study_file, seed=-1)
+    with pytest.raises(ConfigError, match="^--timeout must be a positive number of seconds, got"):
+        load_config(study_file, timeout=float("nan"))
