@@ -17,7 +17,10 @@ MODEL_FILE = "model.keras"
 def open_artifact_store(folder: Path, *, create: bool) -> FileSystemArtifactStore:
     """The filesystem artifact store kept beside the study's database."""
     if create:
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot make the artifact folder {folder}: {e.strerror}") from None
     elif not folder.is_dir():
         raise StorageError(f"artifact folder not found: {folder} (pass --artifacts DIR)")
     return FileSystemArtifactStore(str(folder))

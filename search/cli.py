@@ -258,7 +258,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from search.storage import display_url
 
     target = _open_study(args)
-    store = open_artifact_store(_artifacts(target), create=False)
+    # A study made elsewhere may have no artifact folder: the dashboard then shows no models.
+    store = open_artifact_store(target.artifacts, create=False) if target.artifacts else None
     print(
         f"optuna-dashboard on {display_url(target.storage_url)} at "
         f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",

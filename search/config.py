@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.architecture import min_input_size
 from search.errors import ConfigError
 from search.storage_url import resolve_storage_url
 
@@ -89,6 +90,11 @@ class DataSettings:
 
 
 @dataclass(frozen=True)
+class SamplerSettings:
+    n_startup_trials: int = 5  # random trials before TPE models the results
+
+
+@dataclass(frozen=True)
 class PrunerSettings:
     kind: str = "median"
     n_startup_trials: int = 3
@@ -102,6 +108,7 @@ class StudyConfig:
     path: Path
     study: StudySettings
     data: DataSettings
+    sampler: SamplerSettings
     pruner: PrunerSettings
     # Every searchable name, each a range, a list of choices or a fixed value.
     search_space: dict[str, Param] = field(default_factory=dict)
@@ -140,6 +147,9 @@ def load_config(
 
     study = _study_settings(sections["study"], base_dir, path)
     data = _data_settings(sections["data"], base_dir)
+    sampler_table = sections["sampler"]
+    sampler = SamplerSettings(sampler_table.non_negative_int("n_startup_trials", 5))
+    sampler_table.reject_unknown()
     pruner = _pruner_settings(sections["pruner"])
     search_space = _search_space(sections["search_space"], sections["training"])
 
@@ -157,10 +167,10 @@ def load_config(
     )
 
     fingerprint = {name: sections[name].raw for name in ("data", "training", "search_space")}
-    return StudyConfig(path, study, data, pruner, search_space, _json_safe(fingerprint))
+    return StudyConfig(path, study, data, sampler, pruner, search_space, _json_safe(fingerprint))
 
 
-_SECTIONS = ("study", "data", "training", "pruner", "search_space")
+_SECTIONS = ("study", "data", "training", "sampler", "pruner", "search_space")
 
 
 class _Table:
@@ -310,8 +320,10 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
     if data_dir is not None:
         raise ConfigError(f"{table.where('data_dir')} applies only to mnist and fashion_mnist")
     image_size = table.positive_int("image_size", 28)
-    if image_size < 10:
-        raise ConfigError(f"{table.where('image_size')} must be at least 10, got {image_size}")
+    if image_size < min_input_size():
+        raise ConfigError(
+            f"{table.where('image_size')} must be at least {min_input_size()}, got {image_size}"
+        )
     test_dir = table.get("test_dir", str)
     settings = dataclasses.replace(
         settings,

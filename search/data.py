@@ -117,6 +117,12 @@ def load_dataset(
         keep, _ = stratified_split(y, 1 - settings.train_samples / len(y), settings.split_seed)
         x, y = x[keep], y[keep]
     train_idx, val_idx = stratified_split(y, settings.validation_split, settings.split_seed)
+    for split, size in (("validation", len(val_idx)), ("test", len(y_test))):
+        if size == 0:
+            raise DataError(
+                f"the {split} split of {name} is empty: {len(y)} training images are too few; "
+                "use more images, or a larger validation_split or test_split"
+            )
     return Dataset(
         name=name,
         class_names=tuple(class_names),

@@ -9,6 +9,8 @@ from optuna.artifacts import FileSystemArtifactStore
 
 from search.artifacts import load_trial_model
 from search.data import Dataset
+from search.errors import StorageError
+from search.trials import best_trial
 
 TEST_KEY_PREFIX = "test_evaluation_trial_"
 
@@ -20,20 +22,21 @@ class TestEvaluation:
     accuracy: float
 
 
-def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """The COMPLETE trial of highest validation accuracy, or None before one completes."""
-    try:
-        return study.best_trial
-    except ValueError:
-        return None
-
-
 def stored_test_evaluation(study: optuna.Study, trial_number: int) -> TestEvaluation | None:
     """The test result stored for ``trial_number``, if that trial was ever evaluated."""
     stored = study.user_attrs.get(f"{TEST_KEY_PREFIX}{trial_number}")
     if stored is None:
         return None
     return TestEvaluation(trial_number, stored["loss"], stored["accuracy"])
+
+
+def saved_model_id(trial: optuna.trial.FrozenTrial) -> str:
+    """The artifact id of a COMPLETE trial's saved model."""
+    if "artifact_id" not in trial.user_attrs:
+        raise StorageError(
+            f"trial {trial.number} has no saved model (it was not run by lenet-search)"
+        )
+    return trial.user_attrs["artifact_id"]
 
 
 def evaluate_best_on_test(
@@ -50,7 +53,7 @@ def evaluate_best_on_test(
     stored = stored_test_evaluation(study, best.number)
     if stored is not None:
         return stored
-    model = load_trial_model(store, best.user_attrs["artifact_id"])
+    model = load_trial_model(store, saved_model_id(best))
     loss, accuracy = model.evaluate(dataset.x_test, dataset.y_test, batch_size=1024, verbose=0)
     result = TestEvaluation(best.number, float(loss), float(accuracy))
     study.set_user_attr(

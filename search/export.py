@@ -17,9 +17,9 @@ from optuna.artifacts import FileSystemArtifactStore
 from search.artifacts import MODEL_FILE, download_trial_model
 from search.data import read_image, scale
 from search.errors import ExportError, StorageError
-from search.evaluation import best_trial, stored_test_evaluation
-from search.space import trial_seed
+from search.evaluation import saved_model_id, stored_test_evaluation
 from search.storage import display_url
+from search.trials import best_trial, trial_params
 
 CARD_FILE = "model_card.json"
 SAVED_MODEL_DIR = "saved_model"
@@ -47,8 +47,15 @@ def export_best(
         raise StorageError(
             f'study "{study.study_name}" has no complete trial yet; nothing to export'
         )
-    if output.exists() and not force:
-        raise ExportError(f"{output} already exists; pass --force to replace it")
+    if output.exists():
+        if not force:
+            raise ExportError(f"{output} already exists; pass --force to replace it")
+        if not _is_export(output):
+            raise ExportError(
+                f"{output} is not an earlier export (it has no {CARD_FILE}); "
+                "not replacing it, even with --force"
+            )
+    output = output.resolve()  # with_name() below needs a real last part, not "."
 
     import keras  # only now: the checks above answer without TensorFlow
 
@@ -58,7 +65,7 @@ def export_best(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        download_trial_model(store, best.user_attrs["artifact_id"], partial / MODEL_FILE)
+        download_trial_model(store, saved_model_id(best), partial / MODEL_FILE)
         model = keras.saving.load_model(partial / MODEL_FILE)
         model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
         card = model_card(study, best, storage_url)
@@ -72,17 +79,20 @@ def export_best(
     return card
 
 
+def _is_export(folder: Path) -> bool:
+    return folder.is_dir() and ((folder / CARD_FILE).is_file() or not any(folder.iterdir()))
+
+
 def model_card(
     study: optuna.Study, best: optuna.trial.FrozenTrial, storage_url: str | None = None
 ) -> dict[str, Any]:
     data = study.user_attrs.get("data", {})
     test = stored_test_evaluation(study, best.number)
-    seed = study.user_attrs.get("seed", 0)
     return {
         "study": study.study_name,
         "storage": display_url(storage_url) if storage_url else None,
         "trial": best.number,
-        "params": {**best.user_attrs.get("hyperparameters", {}), **best.params},
+        "params": trial_params(best),
         "validation_accuracy": best.value,
         "best_epoch": best.user_attrs.get("best_epoch"),
         "test_accuracy": test.accuracy if test else None,
@@ -96,7 +106,7 @@ def model_card(
             "layout": "(N, height, width, channels)",
         },
         "dataset": {key: value for key, value in data.items() if key not in ("class_names",)},
-        "seed": {"study": seed, "trial": trial_seed(seed, best.number)},
+        "keras_seed": best.user_attrs.get("keras_seed"),
         "param_count": best.user_attrs.get("param_count"),
         "flops": best.user_attrs.get("flops"),
         "versions": {name: _version(name) for name in LIBRARIES},
@@ -124,9 +134,15 @@ def read_model_card(folder: Path) -> dict[str, Any]:
             "which `lenet-search export` writes)"
         )
     try:
-        return json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ExportError(f"{folder / CARD_FILE} is not a valid model card: {e}") from None
+    for key in ("input_shape", "class_names"):
+        if not isinstance(card, dict) or not card.get(key):
+            raise ExportError(
+                f"{folder / CARD_FILE} has no {key}; export the study again with this version"
+            )
+    return card
 
 
 def predict_images(folder: Path, images: list[Path], top_k: int = 3) -> list[Prediction]:
@@ -137,8 +153,8 @@ def predict_images(folder: Path, images: list[Path], top_k: int = 3) -> list[Pre
         DataError: an image cannot be read.
     """
     card = read_model_card(folder)
-    height, _, _ = card["input_shape"]
-    color_mode = card["preprocessing"]["color_mode"]
+    height, _, channels = card["input_shape"]
+    color_mode = "rgb" if channels == 3 else "grayscale"
     batch = scale(np.stack([read_image(path, color_mode, height) for path in images]))
 
     import keras

@@ -46,6 +46,7 @@ class Objective:
         reporter = EpochReporter(trial)
         progress = _EpochProgress(self.progress, params.epochs)
         seed = trial_seed(self.config.study.seed, trial.number)
+        trial.set_user_attr("keras_seed", seed)
         try:
             model, times = train(arch, params, self.dataset, seed, [reporter, progress])
         except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from typing import TextIO
 import optuna
 
 from search.space import TrialParams
+from search.trials import best_trial, count_done
 
 SHORT_NAMES = {
     "conv1_channels": "conv1",
@@ -68,14 +69,8 @@ class ConsoleProgress(Progress):
         state = trial.state.name
         value = f" val_accuracy {trial.value:.4f}" if trial.value is not None else ""
         reason = trial.user_attrs.get("fail_reason")
-        done = study.get_trials(
-            deepcopy=False,
-            states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED),
-        )
         line = f"trial {trial.number} {state}{value}" + (f" ({reason})" if reason else "")
-        try:
-            best = study.best_trial
+        best = best_trial(study)
+        if best is not None:
             line += f"  | best: trial {best.number} val_accuracy {best.value:.4f}"
-        except ValueError:
-            pass
-        self._print(f"{line}  | {len(done)}/{self.n_trials} trials done")
+        self._print(f"{line}  | {count_done(study)}/{self.n_trials} trials done")

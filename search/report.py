@@ -9,8 +9,9 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from search.evaluation import TestEvaluation, best_trial, stored_test_evaluation
+from search.evaluation import TestEvaluation, stored_test_evaluation
 from search.progress import SHORT_NAMES, format_params
+from search.trials import best_trial, trial_params
 
 CORE_PARAMS = ("conv1_channels", "conv2_channels", "dense_units", "epochs")
 
@@ -21,7 +22,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     searched = sorted({name for t in trials for name in t.params} - set(CORE_PARAMS))
     rows = []
     for trial in trials:
-        hyper = {**trial.user_attrs.get("hyperparameters", {}), **trial.params}
+        hyper = trial_params(trial)
         row = {"trial": trial.number, "state": trial.state.name}
         for name in (*CORE_PARAMS, *searched):
             row[SHORT_NAMES.get(name, name)] = hyper.get(name)
@@ -64,7 +65,7 @@ def best_report(study: optuna.Study, test: TestEvaluation | None = None) -> str 
     if best is None:
         return None
     test = test or stored_test_evaluation(study, best.number)
-    params = {**best.user_attrs.get("hyperparameters", {}), **best.params}
+    params = trial_params(best)
     lines = [
         f'best trial of study "{study.study_name}": trial {best.number}',
         f"  params:              {format_params(params)}",

@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from search.config import Choices, Fixed, FloatRange, IntRange, Param
 
@@ -43,6 +49,19 @@ def suggest(trial: optuna.Trial, space: dict[str, Param]) -> TrialParams:
         elif isinstance(param, FloatRange):
             values[name] = trial.suggest_float(name, param.low, param.high, log=param.log)
     return TrialParams(**values)
+
+
+def distributions(space: dict[str, Param]) -> dict[str, BaseDistribution]:
+    """The Optuna distribution of every searched (not fixed) name."""
+    result: dict[str, BaseDistribution] = {}
+    for name, param in space.items():
+        if isinstance(param, Choices):
+            result[name] = CategoricalDistribution(list(param.choices))
+        elif isinstance(param, IntRange):
+            result[name] = IntDistribution(param.low, param.high, log=param.log)
+        elif isinstance(param, FloatRange):
+            result[name] = FloatDistribution(param.low, param.high, log=param.log)
+    return result
 
 
 def largest(param: Param) -> int | float:

@@ -33,7 +33,10 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
         if not path.exists():
             if not create:
                 raise StorageError(f"no study database at {path}; `lenet-search run` creates it")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageError(f"cannot make a database at {path}: {e.strerror}") from None
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
     _check_is_optuna(url, create)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.distributions import check_distribution_compatibility
 
 from search.artifacts import open_artifact_store
 from search.config import StudyConfig
@@ -22,10 +22,10 @@ from search.evaluation import TestEvaluation, evaluate_best_on_test
 from search.objective import Objective, TrainingDiverged
 from search.progress import Progress
 from search.pruning import make_pruner
-from search.space import largest
+from search.sampler import TrialSeededTPESampler
+from search.space import distributions, largest
 from search.storage import open_storage
-
-DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+from search.trials import DONE_STATES, count_done
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,19 @@ def run_study(
     """
     progress = progress or Progress()
     started = time.perf_counter()
+    store = open_artifact_store(config.study.artifacts, create=True)
     storage = open_storage(config.study.storage, create=True)
     study = optuna.create_study(
         study_name=config.study.name,
         storage=storage,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=config.study.seed),
+        sampler=TrialSeededTPESampler(config.study.seed, config.sampler.n_startup_trials),
         pruner=make_pruner(config.pruner, _max_epochs(config)),
         load_if_exists=True,
     )
     _record_or_check_settings(study, config, dataset, allow_changes)
-    store = open_artifact_store(config.study.artifacts, create=True)
 
-    remaining = config.study.n_trials - len(study.get_trials(deepcopy=False, states=DONE_STATES))
+    remaining = config.study.n_trials - count_done(study)
     interrupted = False
     if remaining > 0:
         try:
@@ -84,7 +84,10 @@ def run_study(
             )
         except KeyboardInterrupt:
             interrupted = True
-    test = evaluate_best_on_test(study, dataset, store)
+    try:
+        test = evaluate_best_on_test(study, dataset, store)
+    except KeyboardInterrupt:  # a second Ctrl-C: skip the test split, still summarise
+        interrupted, test = True, None
     return RunResult(study, interrupted, time.perf_counter() - started, test)
 
 
@@ -100,7 +103,6 @@ def _record_or_check_settings(
     if stored is None:
         study.set_user_attr("settings", config.fingerprint)
         study.set_user_attr("artifact_dir", str(config.study.artifacts))
-        study.set_user_attr("seed", config.study.seed)
         study.set_user_attr("data", dataset_record(dataset, config))
         return
     differences = settings_differences(stored, config.fingerprint)
@@ -112,10 +114,27 @@ def _record_or_check_settings(
             f"now: {'; '.join(differences)}. Pass --allow-changes to go on with the new "
             "settings, or give the study another [study] name"
         )
+    _check_compatible(study, config)
     changes = study.user_attrs.get("settings_changes", [])
     study.set_user_attr("settings_changes", [*changes, differences])
     study.set_user_attr("settings", config.fingerprint)
     study.set_user_attr("data", dataset_record(dataset, config))
+
+
+def _check_compatible(study: optuna.Study, config: StudyConfig) -> None:
+    """Optuna keeps one distribution per name in a study: a range may change its bounds, but
+    not become logarithmic, nor a list of choices change."""
+    new = distributions(config.search_space)
+    for trial in study.get_trials(deepcopy=False):
+        for name, old in trial.distributions.items():
+            try:
+                if name in new:
+                    check_distribution_compatibility(old, new[name])
+            except ValueError as e:
+                raise ConfigError(
+                    f"even with --allow-changes, [search_space] {name} cannot change that way "
+                    f"within one study ({e}); give the study another [study] name"
+                ) from None
 
 
 def dataset_record(dataset: Dataset, config: StudyConfig) -> dict[str, Any]:

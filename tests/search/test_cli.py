@@ -104,7 +104,10 @@ def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsy
     assert error_of(capsys, "best") == "give a study file, or --storage URL and --study-name NAME"
     existing = tmp_path / "existing"
     existing.mkdir()
-    assert error_of(capsys, "export", str(finished_study / "tiny.toml"), "--output", str(existing))
+    study_file = str(finished_study / "tiny.toml")
+    assert error_of(capsys, "export", study_file, "--output", str(existing)) == (
+        f"{existing} already exists; pass --force to replace it"
+    )
     assert error_of(capsys, "predict", str(tmp_path), "x.png") == (
         f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
         "which `lenet-search export` writes)"
@@ -170,6 +173,14 @@ def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> No
     image = next((image_folder / "horizontal").glob("*.png"))
     predict = command("predict", str(output), str(image), "--top", "2")
     assert predict.returncode == 0, predict.stderr
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    failed = command("predict", str(output), str(image), str(broken))
+    assert failed.returncode == 2
+    assert (
+        failed.stderr
+        == f"Error: cannot read image {broken}: cannot identify image file '{broken}'\n"
+    )
     line = predict.stdout.strip()
     assert line.startswith(f"{image}: ")
     names = [part.rsplit(" ", 1)[0] for part in line.split(": ", 1)[1].split(", ")]
@@ -177,7 +188,10 @@ def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> No
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(tmp_path: Path, image_folder) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
+    tmp_path: Path, image_folder, stop: signal.Signals
+) -> None:
     study_file = write_study(
         tmp_path, n_trials=50, edits={"epochs = { low = 1, high = 3 }": "epochs = 40"}
     )
@@ -195,7 +209,7 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(tmp_path: Path, imag
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.5)
         time.sleep(2)  # into the next trial's training
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=120)
     finally:
         process.kill()

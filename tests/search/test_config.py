@@ -90,7 +90,8 @@ BAD_EDITS = [
     ),
     (
         {"[pruner]": "[prunner]"},
-        "[prunner] is not a known section; known: data, pruner, search_space, study, training",
+        "[prunner] is not a known section; "
+        "known: data, pruner, sampler, search_space, study, training",
     ),
     (
         {"dense_units = { low = 4, high = 16 }": "dense_units = { low = 16, high = 4 }"},
@@ -127,6 +128,10 @@ BAD_EDITS = [
         {'kind = "none"': 'kind = "hyperband"\nn_warmup_steps = 2'},
         '[pruner] n_warmup_steps does not apply to kind = "hyperband"; '
         "its keys: kind, min_resource, reduction_factor",
+    ),
+    (
+        {"[pruner]": "[sampler]\nn_startup_trials = -1\n\n[pruner]"},
+        "[sampler] n_startup_trials must be a non-negative integer, got -1",
     ),
     (
         {'kind = "none"': 'kind = "median"\nn_warmup_steps = -1'},

@@ -75,6 +75,16 @@ def test_bad_image_folders(image_folder: Path, damage, message: str) -> None:
     assert str(error.value) == message.format(root=image_folder)
 
 
+def test_too_few_images_for_a_validation_split(tmp_path: Path) -> None:
+    folder = make_idx_folder(tmp_path / "idx", n_train=100)
+    with pytest.raises(DataError) as error:
+        load_dataset(DataSettings("mnist", data_dir=folder, train_samples=10))
+    assert str(error.value) == (
+        "the validation split of mnist is empty: 10 training images are too few; "
+        "use more images, or a larger validation_split or test_split"
+    )
+
+
 def test_mnist_from_data_dir_and_subset(tmp_path: Path) -> None:
     folder = make_idx_folder(tmp_path / "idx", n_train=200, n_test=40)
     settings = DataSettings("mnist", data_dir=folder, train_samples=100, validation_split=0.2)
@@ -141,6 +151,7 @@ def test_offline_without_local_files_says_what_to_put_where(tmp_path: Path) -> N
 
 def test_real_fashion_mnist_from_debian() -> None:
     assert DEBIAN_FASHION_MNIST.is_dir(), "install Debian's dataset-fashion-mnist"
-    data = load_dataset(DataSettings("fashion_mnist", validation_split=0.1))
+    settings = DataSettings("fashion_mnist", data_dir=DEBIAN_FASHION_MNIST, validation_split=0.1)
+    data = load_dataset(settings)
     assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (54_000, 6_000, 10_000)
     assert np.bincount(data.y_test).tolist() == [1000] * 10

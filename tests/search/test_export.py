@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import keras
@@ -62,18 +63,30 @@ def test_exported_model_reproduces_the_trial_value(exported: Path, finished_stud
     )
 
 
-def test_export_refuses_an_existing_target_unless_forced(finished_study: Path, tmp_path) -> None:
+def test_export_replaces_only_an_earlier_export_and_only_when_forced(
+    finished_study: Path, exported: Path, tmp_path: Path
+) -> None:
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
-    output = tmp_path / "out"
-    output.mkdir()
-    (output / "keep.txt").write_text("mine")
+    output = Path(shutil.copytree(exported, tmp_path / "earlier"))
+    (output / "stale.txt").write_text("from before")
     with pytest.raises(ExportError) as error:
         export_best(study, store, output)
     assert str(error.value) == f"{output} already exists; pass --force to replace it"
-    assert (output / "keep.txt").read_text() == "mine"
+    assert (output / "stale.txt").is_file()
     export_best(study, store, output, force=True)
-    assert (output / "model.keras").is_file() and not (output / "keep.txt").exists()
+    assert (output / "model.keras").is_file() and not (output / "stale.txt").exists()
+
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(ExportError) as error:
+        export_best(study, store, other, force=True)
+    assert str(error.value) == (
+        f"{other} is not an earlier export (it has no model_card.json); "
+        "not replacing it, even with --force"
+    )
+    assert (other / "keep.txt").read_text() == "mine"
 
 
 def test_export_before_any_complete_trial(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from optuna.trial import TrialState
 
 from search.config import load_config
 from search.data import load_dataset
-from search.errors import ConfigError
+from search.errors import ConfigError, StorageError
 from search.evaluation import TEST_KEY_PREFIX
 from search.study import run_study
 from tests.conftest import copy_of, write_study
@@ -52,14 +52,14 @@ def test_resume_runs_up_to_n_trials_and_reuses_the_test_result(
     result = run_study(config, load_dataset(config.data))
     assert [t.number for t in result.study.trials] == [0, 1, 2]
     assert all(t.state == TrialState.COMPLETE for t in result.study.trials)
-    # Nothing to do: n_trials already reached; the stored result is reused, not recomputed.
+    # Resumed trials draw new parameters rather than replaying the first run's.
+    assert len({tuple(t.params.values()) for t in result.study.trials}) == 3
+    # Nothing to do: n_trials is reached; the stored test result is reused, not recomputed.
+    key = f"{TEST_KEY_PREFIX}{result.test.trial}"
+    result.study.set_user_attr(key, {"loss": -1.0, "accuracy": -1.0})
     again = run_study(config, load_dataset(config.data))
     assert len(again.study.trials) == 3
-    key = f"{TEST_KEY_PREFIX}{again.test.trial}"
-    assert again.study.user_attrs[key] == {
-        "loss": again.test.loss,
-        "accuracy": again.test.accuracy,
-    }
+    assert (again.test.loss, again.test.accuracy) == (-1.0, -1.0)
 
 
 def test_changed_settings_are_refused_unless_allowed(finished_study: Path, tmp_path: Path) -> None:
@@ -89,6 +89,41 @@ def test_changed_settings_are_refused_unless_allowed(finished_study: Path, tmp_p
         ["data.validation_split 0.25 -> 0.3", "search_space.epochs.high 3 -> 2"]
     ]
     run_study(config, load_dataset(config.data))  # the new settings are now the study's
+
+
+def test_allow_changes_cannot_change_a_distribution_optuna_keeps(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    path = folder / "tiny.toml"
+    path.write_text(
+        path.read_text().replace(
+            "dense_units = { low = 4, high = 16 }",
+            "dense_units = { low = 4, high = 16, log = true }",
+        )
+    )
+    config = load_config(path, n_trials=3)
+    before = (folder / "tiny.db").read_bytes()
+    with pytest.raises(ConfigError) as error:
+        run_study(config, load_dataset(config.data), allow_changes=True)
+    assert str(error.value).startswith(
+        "even with --allow-changes, [search_space] dense_units cannot change that way within one "
+        "study ("
+    )
+    assert str(error.value).endswith("); give the study another [study] name")
+    assert (folder / "tiny.db").read_bytes() == before
+
+
+def test_bad_artifact_folder_is_an_error_before_the_database(tmp_path: Path, image_folder) -> None:
+    (tmp_path / "blocker").write_text("a file where the artifact folder should go")
+    path = write_study(tmp_path, edits={"seed = 0": 'seed = 0\nartifacts = "blocker/models"'})
+    config = load_config(path)
+    with pytest.raises(StorageError) as error:
+        run_study(config, load_dataset(config.data))
+    assert str(error.value) == (
+        f"cannot make the artifact folder {tmp_path.resolve()}/blocker/models: Not a directory"
+    )
+    assert not (tmp_path / "tiny.db").exists()
 
 
 def test_same_seed_samples_the_same_parameters(tmp_path: Path, image_folder: Path) -> None:

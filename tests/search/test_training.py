@@ -5,7 +5,7 @@ from optuna.trial import TrialState
 
 from models import LeNetArchitecture
 from search.config import DataSettings
-from search.data import Dataset, load_dataset
+from search.data import DEBIAN_FASHION_MNIST, Dataset, load_dataset
 from search.pruning import EpochReporter
 from search.space import TrialParams
 from search.training import train
@@ -71,7 +71,8 @@ def test_reporter_restores_the_best_epochs_weights() -> None:
 def test_tutorial_lenet_learns_real_fashion_mnist() -> None:
     # Measured on this project's 2-core machine: 0.805 validation accuracy after 2 epochs on 5,400
     # images; a broken model or data pipeline stays near 0.10.
-    data = load_dataset(DataSettings("fashion_mnist", train_samples=6000, validation_split=0.1))
+    settings = DataSettings("fashion_mnist", data_dir=DEBIAN_FASHION_MNIST, train_samples=6000)
+    data = load_dataset(settings)
     reporter_study = optuna.create_study(direction="maximize")
     reporter = EpochReporter(reporter_study.ask())
     params = TrialParams(16, 32, 32, epochs=2, batch_size=32, learning_rate=0.001)
