@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 import optuna
+from optuna.trial import TrialState
 
 from search.space import TrialParams
 from search.trials import best_trial, count_done
@@ -66,10 +67,13 @@ class ConsoleProgress(Progress):
         )
 
     def trial_ended(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        state = trial.state.name
-        value = f" val_accuracy {trial.value:.4f}" if trial.value is not None else ""
-        reason = trial.user_attrs.get("fail_reason")
-        line = f"trial {trial.number} {state}{value}" + (f" ({reason})" if reason else "")
+        line = f"trial {trial.number} {trial.state.name}"
+        if trial.state == TrialState.PRUNED:
+            line += f" after epoch {trial.user_attrs.get('epochs_run')}"
+        elif trial.value is not None:
+            line += f" val_accuracy {trial.value:.4f}"
+        if "fail_reason" in trial.user_attrs:
+            line += f" ({trial.user_attrs['fail_reason']})"
         best = best_trial(study)
         if best is not None:
             line += f"  | best: trial {best.number} val_accuracy {best.value:.4f}"

@@ -69,7 +69,9 @@ class EpochReporter(keras.callbacks.Callback):
             self.best_logs = {key: float(value) for key, value in logs.items()}
             self.best_weights = weights
         self.trial.report(accuracy, step=self.epochs_run)
-        if self.trial.should_prune():
+        # After the last epoch there is nothing left to save: keep the trained model.
+        last_epoch = self.epochs_run >= self.params.get("epochs", math.inf)
+        if not last_epoch and self.trial.should_prune():
             self.pruned = True
             self.model.stop_training = True
 

@@ -155,6 +155,7 @@ def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_fo
         tmp_path,
         edits={
             'kind = "none"': 'kind = "median"\nn_startup_trials = 1\nn_warmup_steps = 1',
+            "epochs = { low = 1, high = 3 }": "epochs = { low = 1, high = 5 }",
             "learning_rate = 0.01\n": "",
             "[search_space]": (
                 "[search_space]\nlearning_rate = { low = 1e-7, high = 0.1, log = true }"
@@ -166,7 +167,7 @@ def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_fo
     learns = {"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "learning_rate": 0.01}
     stuck = {"conv1_channels": 2, "conv2_channels": 2, "dense_units": 4, "learning_rate": 1e-7}
     study.enqueue_trial({**learns, "epochs": 3})
-    study.enqueue_trial({**stuck, "epochs": 3})
+    study.enqueue_trial({**stuck, "epochs": 5})  # room to prune it before its last epoch
     trials = run_study(config, load_dataset(config.data)).study.trials
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED]
     pruned = trials[1]

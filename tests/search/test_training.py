@@ -29,13 +29,18 @@ class DecidedPruner(optuna.pruners.BasePruner):
 
 
 @pytest.mark.parametrize(
-    ("prune", "state", "epochs_run"), [(True, "PRUNED", 1), (False, "COMPLETE", 3)]
+    ("prune", "epochs", "state", "epochs_run"),
+    [
+        (True, 3, "PRUNED", 1),
+        (False, 3, "COMPLETE", 3),
+        (True, 1, "COMPLETE", 1),  # never pruned after its last epoch: nothing left to save
+    ],
 )
 def test_reporter_reports_each_epoch_and_stops_a_pruned_trial(
-    prune: bool, state: str, epochs_run: int
+    prune: bool, epochs: int, state: str, epochs_run: int
 ) -> None:
     study = optuna.create_study(direction="maximize", pruner=DecidedPruner(prune))
-    params = TrialParams(4, 4, 4, epochs=3, batch_size=16, learning_rate=0.01)
+    params = TrialParams(4, 4, 4, epochs=epochs, batch_size=16, learning_rate=0.01)
     arch = LeNetArchitecture((12, 12, 1), 2, 4, 4, 4)
 
     def objective(trial: optuna.Trial) -> float:
