@@ -176,11 +176,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(
         args.study_file, n_trials=args.n_trials, timeout=args.timeout, seed=args.seed
     )
-    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     from search.data import load_dataset
+    from search.storage import display_url
 
     dataset = load_dataset(config.data)  # before the storage: bad data never touches the database
-    say(f'study "{config.study.name}" in {config.study.storage}\n{dataset.describe()}')
+    if not args.quiet:
+        where = display_url(config.study.storage)
+        print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
     _import_tensorflow(args.debug)
 
     from search.progress import ConsoleProgress, Progress

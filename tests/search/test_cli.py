@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import optuna
 import pytest
 
 from search.cli import main
@@ -85,7 +86,10 @@ def test_trials_and_best_by_storage_url(finished_study: Path, capsys) -> None:
     assert table[3] == "2 trials: 2 complete"
     assert main(["best", "--storage", url, "--study-name", "tiny"]) == 0
     report = capsys.readouterr().out
-    assert "validation accuracy:" in report and "test accuracy:" in report
+    study = optuna.load_study(study_name="tiny", storage=url)
+    test = study.user_attrs[f"test_evaluation_trial_{study.best_trial.number}"]
+    assert f"  validation accuracy: {study.best_value:.4f} (epoch " in report
+    assert f"  test accuracy:       {test['accuracy']:.4f} (loss {test['loss']:.4f})" in report
 
 
 def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsys) -> None:
@@ -130,8 +134,6 @@ def test_bad_data_leaves_the_database_untouched(finished_study: Path, tmp_path, 
 
 
 def test_best_before_any_complete_trial(tmp_path: Path, capsys) -> None:
-    import optuna
-
     optuna.create_study(study_name="empty", storage=f"sqlite:///{tmp_path}/e.db")
     url = f"sqlite:///{tmp_path}/e.db"
     assert error_of(capsys, "best", "--storage", url, "--study-name", "empty") == (
