@@ -147,9 +147,7 @@ def load_config(
 
     study = _study_settings(sections["study"], base_dir, path)
     data = _data_settings(sections["data"], base_dir)
-    sampler_table = sections["sampler"]
-    sampler = SamplerSettings(sampler_table.non_negative_int("n_startup_trials", 5))
-    sampler_table.reject_unknown()
+    sampler = _sampler_settings(sections["sampler"])
     pruner = _pruner_settings(sections["pruner"])
     search_space = _search_space(sections["search_space"], sections["training"])
 
@@ -339,6 +337,12 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
 
 
 _DATASET_HELP = '"mnist", "fashion_mnist" or the path of an image folder (one sub-folder a class)'
+
+
+def _sampler_settings(table: _Table) -> SamplerSettings:
+    settings = SamplerSettings(n_startup_trials=table.non_negative_int("n_startup_trials", 5))
+    table.reject_unknown()
+    return settings
 
 
 def _pruner_settings(table: _Table) -> PrunerSettings:
