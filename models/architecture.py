@@ -14,6 +14,10 @@ class LeNetArchitecture:
 
     Conv2D(conv1_channels, 3x3, relu) -> MaxPool 2 -> Conv2D(conv2_channels, 3x3, relu)
     -> MaxPool 2 -> Flatten -> Dense(dense_units, relu) -> Dense(n_classes, softmax).
+
+    Dropout is opt-in: with both rates 0 (the defaults) the network is exactly the tutorial's;
+    ``dropout_conv`` adds a Dropout after each pooling, ``dropout_dense`` one after the dense
+    layer. These defaults are the tutorial's values, and the search reads its defaults here.
     """
 
     input_shape: tuple[int, int, int]  # (height, width, channels)
@@ -21,11 +25,16 @@ class LeNetArchitecture:
     conv1_channels: int = 16
     conv2_channels: int = 32
     dense_units: int = 32
+    dropout_conv: float = 0.0
+    dropout_dense: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("conv1_channels", "conv2_channels", "dense_units"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, but got {getattr(self, name)}")
+        for name in ("dropout_conv", "dropout_dense"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), but got {getattr(self, name)}")
         if self.n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, but got {self.n_classes}")
         height, width, _ = self.input_shape

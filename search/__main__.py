@@ -2,4 +2,6 @@
 
 from search.cli import entry_point
 
-entry_point()
+# Spawned worker processes import this module again as "__mp_main__": they must not run the CLI.
+if __name__ == "__main__":
+    entry_point()

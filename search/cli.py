@@ -9,10 +9,7 @@ answer at once.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -79,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     run.add_argument("--seed", type=int, help="seed of the sampler and of each trial's training")
     run.add_argument(
+        "--workers",
+        metavar="N|auto",
+        help="processes running trials side by side; auto: one per core (overrides [run] workers)",
+    )
+    run.add_argument(
         "--allow-changes",
         action="store_true",
         help="resume even though the file's data, training or search space changed",
@@ -122,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # --help, or a usage error already printed as one line
         return int(e.code or 0)
-    _quiet_libraries()
+    from search.runtime import quiet_libraries
+
+    quiet_libraries()
     try:
         return COMMANDS[args.command](args)
     except LenetSearchError as e:
@@ -137,36 +141,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _quiet_libraries() -> None:
-    # The CLI prints its own progress; TensorFlow's C++ start-up chatter and Optuna's per-trial
-    # log lines would bury it. (Level 3 also hides "failed call to cuInit" on CPU machines.)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures show in our own progress
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-def _import_tensorflow(debug: bool) -> None:
-    """Import TensorFlow with its start-up lines hidden (they bypass TF_CPP_MIN_LOG_LEVEL).
-
-    They are written to file descriptor 2 by C++ before logging is set up, so the descriptor
-    itself is pointed at /dev/null for the import. Python errors still show: they are raised,
-    and printed after the descriptor is restored. ``--debug`` shows everything.
-    """
-    if debug or "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras  # noqa: F401 - imports TensorFlow, its backend
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -174,7 +148,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from search.config import load_config
 
     config = load_config(
-        args.study_file, n_trials=args.n_trials, timeout=args.timeout, seed=args.seed
+        args.study_file,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        seed=args.seed,
+        workers=args.workers,
     )
     from search.data import load_dataset
     from search.storage import display_url
@@ -183,24 +161,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         where = display_url(config.study.storage)
         print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
-    _import_tensorflow(args.debug)
 
     from search.progress import ConsoleProgress, Progress
     from search.report import run_summary
     from search.study import run_study
 
-    progress = Progress() if args.quiet else ConsoleProgress(config.study.n_trials)
-    # `kill` and batch schedulers send SIGTERM: stop as Ctrl-C does, keeping finished trials.
-    signal.signal(signal.SIGTERM, _interrupt)
-    result = run_study(config, dataset, progress=progress, allow_changes=args.allow_changes)
+    progress = (
+        Progress() if args.quiet else ConsoleProgress(config.study.n_trials, config.study.timeout)
+    )
+    # Ctrl-C, and SIGTERM from `kill` or a batch scheduler, stop the run keeping finished trials.
+    result = run_study(
+        config, dataset, progress=progress, allow_changes=args.allow_changes, show_logs=args.debug
+    )
     if result.interrupted:
         print("Interrupted: finished trials are kept; `run` again to resume.", file=sys.stderr)
     print(run_summary(result.study, result.test, result.wall_seconds))
     return EXIT_INTERRUPTED if result.interrupted else 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
@@ -224,10 +200,11 @@ def cmd_best(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from search.artifacts import open_artifact_store
     from search.export import export_best
+    from search.runtime import start_tensorflow
 
     target = _open_study(args)
     store = open_artifact_store(_artifacts(target), create=False)
-    _import_tensorflow(args.debug)
+    start_tensorflow(show_logs=args.debug)
     card = export_best(
         target.study, store, args.output, storage_url=target.storage_url, force=args.force
     )
@@ -243,10 +220,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from search.export import predict_images
+    from search.runtime import start_tensorflow
 
     if args.top < 1:
         raise ConfigError(f"--top must be a positive integer, got {args.top}")
-    _import_tensorflow(args.debug)
+    start_tensorflow(show_logs=args.debug)
     for prediction in predict_images(args.export_dir, args.images, top_k=args.top):
         shown = ", ".join(f"{name} {p:.1%}" for name, p in prediction.top)
         print(f"{prediction.path}: {shown}")

@@ -17,11 +17,13 @@ from typing import Any
 
 from models.architecture import min_input_size
 from search.errors import ConfigError
+from search.hyperparameters import HYPERPARAMETERS, Hyperparameter
 from search.storage_url import resolve_storage_url
 
 BUILTIN_DATASETS = ("mnist", "fashion_mnist")
 PRUNER_KINDS = ("median", "successive_halving", "hyperband", "none")
 COLOR_MODES = ("grayscale", "rgb")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,7 @@ class Fixed:
 
 Param = IntRange | FloatRange | Choices | Fixed
 
-# What a trial can vary, with its type and the tutorial's value (used when a study file is silent).
-SEARCHABLE: dict[str, tuple[type, int | float]] = {
-    "conv1_channels": (int, 16),
-    "conv2_channels": (int, 32),
-    "dense_units": (int, 32),
-    "epochs": (int, 10),
-    "batch_size": (int, 32),
-    "learning_rate": (float, 0.001),
-}
-TRAINING_KEYS = (
-    "batch_size",
-    "learning_rate",
-)  # may be fixed in [training] or searched
+# The defaults of every setting are those of the dataclasses below; the parser reads them there.
 
 
 @dataclass(frozen=True)
@@ -70,9 +60,9 @@ class StudySettings:
     name: str
     storage: str  # an SQLAlchemy URL; relative SQLite paths are already made absolute
     artifacts: Path  # where each complete trial's model file is kept
-    n_trials: int  # the study is done when this many trials are COMPLETE or PRUNED
-    timeout: float | None  # seconds for one `run`, None for no limit
-    seed: int  # seeds the sampler and, with the trial number, each trial's Keras seed
+    n_trials: int = 10  # the study is done when this many trials are COMPLETE or PRUNED
+    timeout: float | None = None  # seconds for one `run`, None for no limit
+    seed: int = 0  # seeds the sampler and, with the trial number, each trial's Keras seed
 
 
 @dataclass(frozen=True)
@@ -87,6 +77,17 @@ class DataSettings:
     color_mode: str = "grayscale"
     test_dir: Path | None = None
     test_split: float = 0.2
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    # "auto": mixed_bfloat16 where the CPU has native bfloat16 and it measures faster.
+    precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    workers: int | None = None  # processes that run trials side by side; None: "auto"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class StudyConfig:
     path: Path
     study: StudySettings
     data: DataSettings
+    training: TrainingSettings
+    run: RunSettings
     sampler: SamplerSettings
     pruner: PrunerSettings
     # Every searchable name, each a range, a list of choices or a fixed value.
@@ -122,8 +125,11 @@ def load_config(
     n_trials: int | None = None,
     timeout: float | None = None,
     seed: int | None = None,
+    workers: int | str | None = None,
 ) -> StudyConfig:
     """Read and validate a study file; the keyword arguments override it (CLI flags).
+
+    ``workers`` is a positive number or ``"auto"``.
 
     Raises:
         ConfigError: the file is missing, not TOML, or any key is invalid.
@@ -141,15 +147,17 @@ def load_config(
         raise ConfigError(f"{path} is not valid TOML: {e}") from None
 
     root = _Table(raw, path, None)
-    sections = {name: root.table(name) for name in _SECTIONS}
+    sections = {name: root.table(name, defaults) for name, defaults in _SECTIONS.items()}
     root.reject_unknown()
     base_dir = path.resolve().parent
 
     study = _study_settings(sections["study"], base_dir, path)
     data = _data_settings(sections["data"], base_dir)
+    search_space = _search_space(sections["search_space"], sections["training"])
+    training = _training_settings(sections["training"])
+    run = _run_settings(sections["run"], workers)
     sampler = _sampler_settings(sections["sampler"])
     pruner = _pruner_settings(sections["pruner"])
-    search_space = _search_space(sections["search_space"], sections["training"])
 
     if n_trials is not None and n_trials < 1:
         raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
@@ -165,17 +173,33 @@ def load_config(
     )
 
     fingerprint = {name: sections[name].raw for name in ("data", "training", "search_space")}
-    return StudyConfig(path, study, data, sampler, pruner, search_space, _json_safe(fingerprint))
+    return StudyConfig(
+        path, study, data, training, run, sampler, pruner, search_space, _json_safe(fingerprint)
+    )
 
 
-_SECTIONS = ("study", "data", "training", "sampler", "pruner", "search_space")
+# Each section, with the dataclass whose field defaults are its keys' defaults.
+_SECTIONS: dict[str, type | None] = {
+    "study": StudySettings,
+    "data": DataSettings,
+    "training": TrainingSettings,
+    "run": RunSettings,
+    "sampler": SamplerSettings,
+    "pruner": PrunerSettings,
+    "search_space": None,
+}
 
 
 class _Table:
-    """One TOML table being read: typed getters that name the file and key in every error."""
+    """One TOML table being read: typed getters that name the file and key in every error.
 
-    def __init__(self, raw: Any, path: Path, name: str | None) -> None:
-        self.path, self.name = path, name
+    A key the file leaves out takes the default of the same-named field of ``defaults``.
+    """
+
+    def __init__(
+        self, raw: Any, path: Path, name: str | None, defaults: type | None = None
+    ) -> None:
+        self.path, self.name, self.defaults = path, name, defaults
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: [{name}] must be a table, got {_show(raw)}")
         self.raw: dict[str, Any] = raw
@@ -184,9 +208,13 @@ class _Table:
     def where(self, key: str) -> str:
         return f"{self.path}: [{self.name}] {key}" if self.name else f"{self.path}: [{key}]"
 
-    def table(self, key: str) -> _Table:
+    def table(self, key: str, defaults: type | None = None) -> _Table:
         self._seen.add(key)
-        return _Table(self.raw.get(key, {}), self.path, key)
+        return _Table(self.raw.get(key, {}), self.path, key, defaults)
+
+    def default(self, key: str) -> Any:
+        fields = self.defaults.__dataclass_fields__ if self.defaults else {}
+        return fields[key].default if key in fields else None
 
     def take(self, key: str) -> Any:
         """The raw value of ``key``, for values of more than one shape."""
@@ -199,7 +227,7 @@ class _Table:
     def get(self, key: str, kind: type, default: Any = None) -> Any:
         self._seen.add(key)
         if key not in self.raw:
-            return default
+            return self.default(key) if default is None else default
         value = self.raw[key]
         ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -214,22 +242,22 @@ class _Table:
             raise ConfigError(f"{self.where(key)} must be a positive integer, got {value}")
         return value
 
-    def non_negative_int(self, key: str, default: int) -> int:
-        value = self.get(key, int, default)
+    def non_negative_int(self, key: str) -> int:
+        value = self.get(key, int)
         if value < 0:
             raise ConfigError(f"{self.where(key)} must be a non-negative integer, got {value}")
         return value
 
-    def fraction(self, key: str, default: float) -> float:
-        value = self.get(key, float, default)
+    def fraction(self, key: str) -> float:
+        value = self.get(key, float)
         if not 0 < value < 1:
             raise ConfigError(
                 f"{self.where(key)} must be between 0 and 1 (exclusive), got {value}"
             )
         return value
 
-    def choice(self, key: str, valid: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
+    def choice(self, key: str, valid: tuple[str, ...]) -> str:
+        value = self.get(key, str)
         if value not in valid:
             options = ", ".join(f'"{v}"' for v in valid)
             raise ConfigError(f'{self.where(key)} = "{value}" is not one of {options}')
@@ -276,11 +304,11 @@ def _study_settings(table: _Table, base_dir: Path, path: Path) -> StudySettings:
     except ValueError as e:
         raise ConfigError(f"{table.where('storage')}: {e}") from None
     artifacts = base_dir / table.get("artifacts", str, f"{name}_artifacts")
-    n_trials = table.positive_int("n_trials", 10)
+    n_trials = table.positive_int("n_trials")
     timeout = table.get("timeout", float)
     if timeout is not None and not 0 < timeout < math.inf:
         raise ConfigError(f"{table.where('timeout')} must be a positive number, got {timeout}")
-    seed = table.non_negative_int("seed", 0)
+    seed = table.non_negative_int("seed")
     table.reject_unknown()
     return StudySettings(name, storage, artifacts, n_trials, timeout, seed)
 
@@ -297,8 +325,8 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
         dataset=dataset,
         data_dir=base_dir / data_dir if data_dir is not None else None,
         train_samples=table.positive_int("train_samples"),
-        validation_split=table.fraction("validation_split", 0.1),
-        split_seed=table.non_negative_int("split_seed", 0),
+        validation_split=table.fraction("validation_split"),
+        split_seed=table.non_negative_int("split_seed"),
     )
     if dataset in BUILTIN_DATASETS:
         for key in _IMAGE_FOLDER_KEYS:
@@ -317,7 +345,7 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
         )
     if data_dir is not None:
         raise ConfigError(f"{table.where('data_dir')} applies only to mnist and fashion_mnist")
-    image_size = table.positive_int("image_size", 28)
+    image_size = table.positive_int("image_size")
     if image_size < min_input_size():
         raise ConfigError(
             f"{table.where('image_size')} must be at least {min_input_size()}, got {image_size}"
@@ -328,9 +356,9 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
         dataset="images",
         image_dir=image_dir,
         image_size=image_size,
-        color_mode=table.choice("color_mode", COLOR_MODES, "grayscale"),
+        color_mode=table.choice("color_mode", COLOR_MODES),
         test_dir=base_dir / test_dir if test_dir is not None else None,
-        test_split=table.fraction("test_split", 0.2),
+        test_split=table.fraction("test_split"),
     )
     table.reject_unknown()
     return settings
@@ -339,14 +367,45 @@ def _data_settings(table: _Table, base_dir: Path) -> DataSettings:
 _DATASET_HELP = '"mnist", "fashion_mnist" or the path of an image folder (one sub-folder a class)'
 
 
+def _training_settings(table: _Table) -> TrainingSettings:
+    """[training]'s settings; its fixed hyperparameters are read by _search_space."""
+    settings = TrainingSettings(precision=table.choice("precision", PRECISIONS))
+    fixable = tuple(hp.name for hp in HYPERPARAMETERS if hp.fixable_in_training)
+    table.reject_unknown(("precision", *fixable))
+    return settings
+
+
+def _run_settings(table: _Table, workers_flag: int | str | None) -> RunSettings:
+    workers = (
+        _workers(table.take("workers"), table.where("workers")) if table.has("workers") else None
+    )
+    table.reject_unknown(("workers",))
+    if workers_flag is not None:
+        try:
+            workers_flag = int(workers_flag)  # the flag's text, as typed
+        except ValueError:
+            pass
+        workers = _workers(workers_flag, "--workers")
+    return RunSettings(workers=workers)
+
+
+def _workers(value: Any, where: str) -> int | None:
+    """A number of worker processes, or None for "auto"."""
+    if value == "auto":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ConfigError(f'{where} must be a positive integer or "auto", got {_show(value)}')
+
+
 def _sampler_settings(table: _Table) -> SamplerSettings:
-    settings = SamplerSettings(n_startup_trials=table.non_negative_int("n_startup_trials", 5))
+    settings = SamplerSettings(n_startup_trials=table.non_negative_int("n_startup_trials"))
     table.reject_unknown()
     return settings
 
 
 def _pruner_settings(table: _Table) -> PrunerSettings:
-    kind = table.choice("kind", PRUNER_KINDS, "median")
+    kind = table.choice("kind", PRUNER_KINDS)
     valid_keys = {
         "median": ("kind", "n_startup_trials", "n_warmup_steps"),
         "successive_halving": ("kind", "min_resource", "reduction_factor"),
@@ -361,10 +420,10 @@ def _pruner_settings(table: _Table) -> PrunerSettings:
             )
     settings = PrunerSettings(
         kind=kind,
-        n_startup_trials=table.non_negative_int("n_startup_trials", 3),
-        n_warmup_steps=table.non_negative_int("n_warmup_steps", 1),
-        min_resource=table.positive_int("min_resource", 1),
-        reduction_factor=table.positive_int("reduction_factor", 3),
+        n_startup_trials=table.non_negative_int("n_startup_trials"),
+        n_warmup_steps=table.non_negative_int("n_warmup_steps"),
+        min_resource=table.positive_int("min_resource"),
+        reduction_factor=table.positive_int("reduction_factor"),
     )
     if settings.reduction_factor < 2:
         where, factor = table.where("reduction_factor"), settings.reduction_factor
@@ -375,42 +434,40 @@ def _pruner_settings(table: _Table) -> PrunerSettings:
 
 def _search_space(table: _Table, training: _Table) -> dict[str, Param]:
     space: dict[str, Param] = {}
-    for name, (kind, default) in SEARCHABLE.items():
-        in_training = name in TRAINING_KEYS and training.has(name)
-        if table.has(name) and in_training:
+    for hp in HYPERPARAMETERS:
+        in_training = hp.fixable_in_training and training.has(hp.name)
+        if table.has(hp.name) and in_training:
             raise ConfigError(
-                f"{table.where(name)} is also set in [training]; keep it in one of the two"
+                f"{table.where(hp.name)} is also set in [training]; keep it in one of the two"
             )
         if in_training:
-            space[name] = Fixed(_positive(training, name, kind))
-        elif table.has(name):
-            space[name] = _param(table, name, kind)
+            space[hp.name] = Fixed(_fixed(training, hp))
+        elif table.has(hp.name):
+            space[hp.name] = _param(table, hp)
         else:
-            space[name] = Fixed(default)
-    table.reject_unknown(tuple(SEARCHABLE))
-    training.reject_unknown(TRAINING_KEYS)
+            space[hp.name] = Fixed(hp.default)
+    table.reject_unknown(tuple(hp.name for hp in HYPERPARAMETERS))
     return space
 
 
-def _positive(table: _Table, key: str, kind: type) -> int | float:
-    value = table.get(key, kind)
-    if not value > 0 or math.isinf(value):
-        raise ConfigError(f"{table.where(key)} must be a positive number, got {_show(value)}")
-    return value
+def _fixed(table: _Table, hp: Hyperparameter) -> int | float:
+    value = table.take(hp.name)
+    _check_value(table.where(hp.name), value, hp)
+    return float(value) if hp.kind is float else value
 
 
-def _param(table: _Table, name: str, kind: type) -> Param:
-    raw = table.take(name)
-    where = table.where(name)
+def _param(table: _Table, hp: Hyperparameter) -> Param:
+    raw = table.take(hp.name)
+    where = table.where(hp.name)
     if not isinstance(raw, dict):
-        return Fixed(_positive(table, name, kind))
-    spec = _Table(raw, table.path, f"search_space.{name}")
+        return Fixed(_fixed(table, hp))
+    spec = _Table(raw, table.path, f"search_space.{hp.name}")
     if "choices" in raw:
         choices = spec.get("choices", list)
         if not choices:
             raise ConfigError(f"{where}: choices must not be empty")
         for value in choices:
-            _check_value(where, value, kind)
+            _check_value(where, value, hp)
         spec.reject_unknown(("choices",))
         return Choices(tuple(choices))
     if "low" not in raw or "high" not in raw:
@@ -418,22 +475,24 @@ def _param(table: _Table, name: str, kind: type) -> Param:
             f"{where} must be a number, {{ low = ..., high = ..., log = ... }} "
             f"or {{ choices = [...] }}, got {_show(raw)}"
         )
-    low, high = spec.get("low", kind), spec.get("high", kind)
+    low, high = spec.get("low", hp.kind), spec.get("high", hp.kind)
     log = spec.get("log", bool, False)
     spec.reject_unknown(("low", "high", "log"))
-    _check_value(where, low, kind)
-    _check_value(where, high, kind)
+    _check_value(where, low, hp)
+    _check_value(where, high, hp)
     if low > high:
         raise ConfigError(f"{where} is an empty range: low = {low} > high = {high}")
-    return IntRange(low, high, log) if kind is int else FloatRange(low, high, log)
+    if log and low <= 0:
+        raise ConfigError(f"{where}: a log range needs low > 0, got low = {low}")
+    return IntRange(low, high, log) if hp.kind is int else FloatRange(low, high, log)
 
 
-def _check_value(where: str, value: Any, kind: type) -> None:
+def _check_value(where: str, value: Any, hp: Hyperparameter) -> None:
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+    if hp.kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
         raise ConfigError(f"{where} takes integers, got {_show(value)}")
-    if not is_number or not value > 0 or math.isinf(value):
-        raise ConfigError(f"{where} takes positive numbers, got {_show(value)}")
+    if not is_number or math.isnan(value) or not hp.bounds.accepts(value):
+        raise ConfigError(f"{where} takes {hp.bounds.text}, got {_show(value)}")
 
 
 def _json_safe(value: Any) -> Any:

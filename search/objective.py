@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import keras
+import math
+import time
+from typing import Any
+
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
-from models import LeNetArchitecture, count_params, forward_flops
+from models import count_params, forward_flops
 from search.artifacts import save_trial_model
 from search.config import StudyConfig
 from search.data import Dataset
+from search.hyperparameters import architecture, training_params, worth_showing
 from search.progress import Progress
-from search.pruning import MONITOR, EpochReporter
 from search.space import suggest, trial_seed
-from search.training import train
+from search.training import EpochResult, Training, TrainingData
 
 
 class TrainingDiverged(Exception):
-    """The loss became NaN or infinite; the trial fails, the study goes on."""
+    """The loss or the weights became NaN or infinite; the trial fails, the study goes on."""
 
 
 class Objective:
@@ -29,49 +32,78 @@ class Objective:
         dataset: Dataset,
         store: FileSystemArtifactStore,
         progress: Progress,
+        precision: str = "float32",
     ) -> None:
-        self.config, self.dataset, self.store, self.progress = config, dataset, store, progress
+        self.config, self.dataset, self.store = config, dataset, store
+        self.progress, self.precision = progress, precision
+        self.data = TrainingData(dataset)
 
     def __call__(self, trial: optuna.Trial) -> float:
-        params = suggest(trial, self.config.search_space)
-        arch = LeNetArchitecture(
-            self.dataset.input_shape, len(self.dataset.class_names),
-            params.conv1_channels, params.conv2_channels, params.dense_units,
-        )  # fmt: skip
-        trial.set_user_attr("hyperparameters", params.as_dict())
-        trial.set_user_attr("param_count", count_params(arch))
-        trial.set_user_attr("flops", forward_flops(arch))
-        self.progress.trial_started(trial.number, params)
-
-        reporter = EpochReporter(trial)
-        progress = _EpochProgress(self.progress, params.epochs)
+        values = suggest(trial, self.config.search_space)
+        arch = architecture(values, self.dataset.input_shape, len(self.dataset.class_names))
+        params = training_params(values)
         seed = trial_seed(self.config.study.seed, trial.number)
-        trial.set_user_attr("keras_seed", seed)
-        try:
-            model, times = train(arch, params, self.dataset, seed, [reporter, progress])
-        except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted (Ctrl-C)")
-            raise
-        trial.set_user_attr("train_seconds", round(times.train_seconds, 3))
-        trial.set_user_attr("validation_seconds", round(times.validation_seconds, 3))
-        trial.set_user_attr("best_epoch", reporter.best_epoch)
-        if reporter.diverged:
-            reason = f"loss or weights became NaN or infinite in epoch {reporter.epochs_run}"
-            trial.set_user_attr("fail_reason", reason)
-            raise TrainingDiverged(reason)
-        if reporter.pruned:
-            raise optuna.TrialPruned(f"pruned after epoch {reporter.epochs_run}")
+        for key, value in (
+            ("hyperparameters", values),
+            ("param_count", count_params(arch)),
+            ("flops", forward_flops(arch)),
+            ("keras_seed", seed),
+            ("precision", self.precision),
+        ):
+            trial.set_user_attr(key, value)
+        self.progress.trial_started(trial.number, worth_showing(values, trial.params))
 
-        reporter.restore_best_weights()
-        trial.set_user_attr("val_loss", reporter.best_logs.get("val_loss"))
-        trial.set_user_attr("artifact_id", save_trial_model(model, trial, self.store))
-        return reporter.best_accuracy
+        training = Training(self.data, arch, params, seed, self.precision)
+        best = _BestEpoch()
+        for result in training.epochs():
+            trial.set_user_attr("epochs_run", result.epoch)
+            self.progress.epoch_ended(
+                trial.number, result.epoch, params.epochs, result.val_accuracy
+            )
+            best.add(result, training)
+            if best.diverged:
+                best.record(trial)
+                raise TrainingDiverged(
+                    f"loss or weights became NaN or infinite in epoch {result.epoch}"
+                )
+            trial.report(result.val_accuracy, step=result.epoch)
+            # After the last epoch there is nothing left to save: keep the trained model.
+            if result.epoch < params.epochs and trial.should_prune():
+                best.record(trial)
+                raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
+
+        best.record(trial)
+        training.model.set_weights(best.weights)
+        saving = time.perf_counter()
+        trial.set_user_attr("artifact_id", save_trial_model(training.model, trial, self.store))
+        trial.set_user_attr("save_seconds", round(time.perf_counter() - saving, 3))
+        return best.accuracy
 
 
-class _EpochProgress(keras.callbacks.Callback):
-    def __init__(self, progress: Progress, epochs: int) -> None:
-        super().__init__()
-        self.progress, self.epochs = progress, epochs
+class _BestEpoch:
+    """The epoch of highest validation accuracy so far, with its weights, and the time spent."""
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.progress.epoch_ended(epoch + 1, self.epochs, float((logs or {}).get(MONITOR, 0.0)))
+    def __init__(self) -> None:
+        self.accuracy, self.epoch = -math.inf, 0
+        self.weights: list[Any] = []
+        self.val_loss: float | None = None
+        self.train_seconds = self.validation_seconds = 0.0
+        self.diverged = False
+
+    def add(self, result: EpochResult, training: Training) -> None:
+        self.train_seconds += result.train_seconds
+        self.validation_seconds += result.validation_seconds
+        # Keras clips probabilities inside the loss, so NaN weights can still show a finite
+        # loss: look at the weights too (cheap at LeNet sizes).
+        if not math.isfinite(result.loss) or not training.weights_are_finite():
+            self.diverged = True
+        elif result.val_accuracy > self.accuracy:
+            self.accuracy, self.epoch = result.val_accuracy, result.epoch
+            self.val_loss = result.val_loss
+            self.weights = training.model.get_weights()
+
+    def record(self, trial: optuna.Trial) -> None:
+        trial.set_user_attr("best_epoch", self.epoch)
+        trial.set_user_attr("val_loss", self.val_loss)
+        trial.set_user_attr("train_seconds", round(self.train_seconds, 3))
+        trial.set_user_attr("validation_seconds", round(self.validation_seconds, 3))

@@ -1,29 +1,58 @@
-"""What a running study prints: which trial, its parameters, each epoch and the best so far."""
+"""What a running study reports: trials started and ended, each epoch, and the study as a whole.
+
+Workers in other processes report through ``QueueProgress``; the parent hands each event to its
+own ``Progress``, so that one display covers the whole study however many workers run it.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from dataclasses import dataclass
+from typing import Any, TextIO
 
-import optuna
-from optuna.trial import TrialState
-
-from search.space import TrialParams
-from search.trials import best_trial, count_done
-
-SHORT_NAMES = {
-    "conv1_channels": "conv1",
-    "conv2_channels": "conv2",
-    "dense_units": "dense",
-    "epochs": "epochs",
-    "batch_size": "batch",
-    "learning_rate": "lr",
-}
+from search.hyperparameters import label
 
 
-def format_params(params: dict) -> str:
-    return " ".join(f"{SHORT_NAMES.get(k, k)}={_number(v)}" for k, v in params.items())
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended, as the display needs it (picklable, for events between processes)."""
+
+    number: int
+    state: str  # "COMPLETE", "PRUNED" or "FAIL"
+    value: float | None  # validation accuracy of a COMPLETE trial
+    epochs_run: int | None
+    reason: str | None = None  # why it failed
+
+
+@dataclass
+class StudyTally:
+    """Finished trials of the study so far, and the best one."""
+
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    best_number: int | None = None
+    best_value: float | None = None
+
+    @property
+    def done(self) -> int:
+        return self.complete + self.pruned
+
+    def add(self, outcome: TrialOutcome) -> None:
+        if outcome.state == "COMPLETE":
+            self.complete += 1
+            assert outcome.value is not None
+            if self.best_value is None or outcome.value > self.best_value:
+                self.best_number, self.best_value = outcome.number, outcome.value
+        elif outcome.state == "PRUNED":
+            self.pruned += 1
+        else:
+            self.failed += 1
+
+
+def format_params(params: dict[str, Any]) -> str:
+    return " ".join(f"{label(name)}={_number(value)}" for name, value in params.items())
 
 
 def _number(value: object) -> str:
@@ -33,48 +62,117 @@ def _number(value: object) -> str:
 class Progress:
     """Silent progress: the interface, used as it is for ``--quiet``."""
 
-    def trial_started(self, number: int, params: TrialParams) -> None:
+    def run_started(self, tally: StudyTally, workers: int, notes: list[str]) -> None:
         pass
 
-    def epoch_ended(self, epoch: int, epochs: int, accuracy: float) -> None:
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
         pass
 
-    def trial_ended(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
         pass
+
+    def trial_ended(self, outcome: TrialOutcome) -> None:
+        pass
+
+
+class QueueProgress(Progress):
+    """A worker's progress: each event goes to the parent process through ``queue`` as
+    ``(worker index, method name, arguments)``."""
+
+    def __init__(self, queue: Any, worker: int) -> None:
+        self.queue, self.worker = queue, worker
+
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        self.queue.put((self.worker, "trial_started", (number, params)))
+
+    def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
+        self.queue.put((self.worker, "epoch_ended", (number, epoch, epochs, accuracy)))
+
+    def trial_ended(self, outcome: TrialOutcome) -> None:
+        self.queue.put((self.worker, "trial_ended", (outcome,)))
 
 
 class ConsoleProgress(Progress):
-    """One line per epoch and one per finished trial, on stderr so stdout stays a report."""
+    """A line per trial start, per epoch and per trial end, on stderr so stdout stays a report.
 
-    def __init__(self, n_trials: int, stream: TextIO = sys.stderr) -> None:
-        self.n_trials = n_trials
-        self.stream = stream
-        self._number = 0
-        self._started = 0.0
+    Each trial-end line also says where the study stands: trials done of ``n_trials``, how many
+    run now, the best so far, the time elapsed and an estimate of the time left.
+    """
+
+    def __init__(
+        self, n_trials: int, timeout: float | None = None, stream: TextIO = sys.stderr
+    ) -> None:
+        self.n_trials, self.timeout, self.stream = n_trials, timeout, stream
+        self.tally = StudyTally()
+        self._started = time.perf_counter()
+        self._trial_started: dict[int, float] = {}
+        self._ended_in_run = 0
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
-    def trial_started(self, number: int, params: TrialParams) -> None:
-        self._number, self._started = number, time.perf_counter()
-        self._print(f"trial {number} ({format_params(params.as_dict())})")
+    def run_started(self, tally: StudyTally, workers: int, notes: list[str]) -> None:
+        self.tally, self._started = tally, time.perf_counter()
+        for note in notes:
+            self._print(note)
+        left = self.n_trials - tally.done
+        if left > 0:
+            runs = f"{workers} worker processes" if workers > 1 else "one process"
+            self._print(f"{left} trials to run in {runs}; {tally.done} done before")
 
-    def epoch_ended(self, epoch: int, epochs: int, accuracy: float) -> None:
-        elapsed = time.perf_counter() - self._started
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        self._trial_started[number] = time.perf_counter()
+        self._print(f"trial {number} ({format_params(params)})")
+
+    def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
+        elapsed = time.perf_counter() - self._trial_started.get(number, self._started)
         self._print(
-            f"  trial {self._number} epoch {epoch}/{epochs}  val_accuracy {accuracy:.4f}  "
-            f"{elapsed:.0f}s"
+            f"  trial {number} epoch {epoch}/{epochs}  val_accuracy {accuracy:.4f}  {elapsed:.0f}s"
         )
 
-    def trial_ended(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        line = f"trial {trial.number} {trial.state.name}"
-        if trial.state == TrialState.PRUNED:
-            line += f" after epoch {trial.user_attrs.get('epochs_run')}"
-        elif trial.value is not None:
-            line += f" val_accuracy {trial.value:.4f}"
-        if "fail_reason" in trial.user_attrs:
-            line += f" ({trial.user_attrs['fail_reason']})"
-        best = best_trial(study)
-        if best is not None:
-            line += f"  | best: trial {best.number} val_accuracy {best.value:.4f}"
-        self._print(f"{line}  | {count_done(study)}/{self.n_trials} trials done")
+    def trial_ended(self, outcome: TrialOutcome) -> None:
+        self._trial_started.pop(outcome.number, None)
+        self.tally.add(outcome)
+        self._ended_in_run += 1
+        line = f"trial {outcome.number} {outcome.state}"
+        if outcome.state == "PRUNED":
+            line += f" after epoch {outcome.epochs_run}"
+        elif outcome.value is not None:
+            line += f" val_accuracy {outcome.value:.4f}"
+        if outcome.reason:
+            line += f" ({outcome.reason})"
+        self._print(f"{line}\n  {self.status()}")
+
+    def status(self) -> str:
+        """Where the study stands, in one line."""
+        tally = self.tally
+        parts = [
+            f"{tally.done}/{self.n_trials} done ({tally.complete} complete, {tally.pruned} pruned"
+            + (f", {tally.failed} failed)" if tally.failed else ")"),
+            f"{len(self._trial_started)} running",
+        ]
+        if tally.best_number is not None:
+            parts.append(f"best: trial {tally.best_number} val_accuracy {tally.best_value:.4f}")
+        elapsed = time.perf_counter() - self._started
+        parts.append(f"{clock(elapsed)} elapsed, ETA {self._eta(elapsed)}")
+        return " | ".join(parts)
+
+    def _eta(self, elapsed: float) -> str:
+        """Time left: trials left at this run's rate so far, capped by the timeout."""
+        left = self.n_trials - self.tally.done
+        if left <= 0:
+            return "0:00"
+        estimate = left * elapsed / self._ended_in_run if self._ended_in_run else None
+        if self.timeout is not None:
+            # The timeout stops new trials; those running then still finish.
+            by_timeout = max(self.timeout - elapsed, 0.0)
+            if estimate is None or estimate > by_timeout:
+                return f"{clock(by_timeout)}+ (timeout)"
+        return clock(estimate) if estimate is not None else "unknown yet"
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss, or h:mm:ss from an hour on."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -10,22 +10,26 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from search.evaluation import TestEvaluation, stored_test_evaluation
-from search.progress import SHORT_NAMES, format_params
+from search.hyperparameters import HYPERPARAMETERS, worth_showing
+from search.progress import format_params
 from search.trials import best_trial, trial_params
-
-CORE_PARAMS = ("conv1_channels", "conv2_channels", "dense_units", "epochs")
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial: number, state, parameters, value, epochs run, size, duration."""
+    """One row per trial: number, state, parameters, value, epochs run, size, duration.
+
+    A hyperparameter has a column when some trial searched it or trained with a value other
+    than the tutorial's.
+    """
     trials = study.get_trials(deepcopy=False)
-    searched = sorted({name for t in trials for name in t.params} - set(CORE_PARAMS))
+    params = [trial_params(trial) for trial in trials]
+    worth = {n for t, p in zip(trials, params, strict=True) for n in worth_showing(p, t.params)}
+    shown = [hp for hp in HYPERPARAMETERS if hp.name in worth]
     rows = []
-    for trial in trials:
-        hyper = trial_params(trial)
+    for trial, hyper in zip(trials, params, strict=True):
         row = {"trial": trial.number, "state": trial.state.name}
-        for name in (*CORE_PARAMS, *searched):
-            row[SHORT_NAMES.get(name, name)] = hyper.get(name)
+        for hp in shown:
+            row[hp.label] = hyper.get(hp.name)
         row["val_accuracy"] = trial.value
         row["epochs_run"] = trial.user_attrs.get("epochs_run")
         row["best_epoch"] = trial.user_attrs.get("best_epoch")
@@ -65,7 +69,7 @@ def best_report(study: optuna.Study, test: TestEvaluation | None = None) -> str 
     if best is None:
         return None
     test = test or stored_test_evaluation(study, best.number)
-    params = trial_params(best)
+    params = worth_showing(trial_params(best), best.params)
     lines = [
         f'best trial of study "{study.study_name}": trial {best.number}',
         f"  params:              {format_params(params)}",

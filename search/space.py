@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
@@ -16,28 +15,13 @@ from optuna.distributions import (
 from search.config import Choices, Fixed, FloatRange, IntRange, Param
 
 
-@dataclass(frozen=True)
-class TrialParams:
-    """Everything one trial trains with: sampled values and the study file's fixed ones."""
-
-    conv1_channels: int
-    conv2_channels: int
-    dense_units: int
-    epochs: int
-    batch_size: int
-    learning_rate: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def trial_seed(study_seed: int, trial_number: int) -> int:
     """A trial's Keras seed: the same study seed and trial number always give the same seed."""
     return (study_seed * 1_000_003 + trial_number) % 2**31
 
 
-def suggest(trial: optuna.Trial, space: dict[str, Param]) -> TrialParams:
-    """Sample every searched name of ``space``; fixed names take their value."""
+def suggest(trial: optuna.Trial, space: dict[str, Param]) -> dict[str, Any]:
+    """One value per hyperparameter: sampled where ``space`` searches it, else the fixed one."""
     values: dict[str, Any] = {}
     for name, param in space.items():
         if isinstance(param, Fixed):
@@ -48,7 +32,7 @@ def suggest(trial: optuna.Trial, space: dict[str, Param]) -> TrialParams:
             values[name] = trial.suggest_int(name, param.low, param.high, log=param.log)
         elif isinstance(param, FloatRange):
             values[name] = trial.suggest_float(name, param.low, param.high, log=param.log)
-    return TrialParams(**values)
+    return values
 
 
 def distributions(space: dict[str, Param]) -> dict[str, BaseDistribution]:

@@ -1,6 +1,17 @@
-"""Open an Optuna storage and the studies in it, refusing anything that is not Optuna's."""
+"""Open an Optuna storage and the studies in it, refusing anything that is not Optuna's.
+
+Several processes share one study (``run --workers``, or more ``run`` commands at once): they
+create it and reserve its trials one at a time under ``study_lock``, and on SQLite every writing
+transaction takes the write lock when it begins, so that none fails with "database is locked".
+"""
 
 from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import optuna
 import sqlalchemy
@@ -22,27 +33,30 @@ def display_url(url: str) -> str:
     return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
 
 
-def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
+def open_storage(
+    url: str, *, create: bool, writer: bool | None = None
+) -> optuna.storages.RDBStorage:
     """Open the database at ``url``; ``create`` allows a new one (only ``run`` creates).
+
+    ``writer`` (default: ``create``) is for processes that run trials beside others; on SQLite
+    their transactions then begin immediately (see ``_begin_immediate``).
 
     Raises:
         StorageError: no database there (and ``create`` is false), or one that is not Optuna's.
     """
     path = sqlite_path(url)
     if path is not None:
-        if not path.exists():
+        # SQLite takes an empty file for an empty database (`sqlite3 x.db` leaves one behind).
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
             if not create:
                 raise StorageError(f"no study database at {path}; `lenet-search run` creates it")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise StorageError(f"cannot make a database at {path}: {e.strerror}") from None
+            _make_parent(path)
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
     _check_is_optuna(url, create)
     engine_kwargs = {"connect_args": {"timeout": 60}} if path is not None else {}
     try:
-        return optuna.storages.RDBStorage(
+        storage = optuna.storages.RDBStorage(
             url,
             engine_kwargs=engine_kwargs,
             skip_table_creation=not create,
@@ -51,6 +65,73 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
         )
     except Exception as e:  # noqa: BLE001 - driver errors vary by database
         raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
+    if path is not None and (create if writer is None else writer):
+        _begin_immediate(storage.engine)
+    return storage
+
+
+def _begin_immediate(engine: sqlalchemy.engine.Engine) -> None:
+    """Make every transaction on this SQLite engine take the write lock when it begins.
+
+    SQLite's default (deferred) transaction reads first and asks for the write lock later; when
+    two processes do that at once, one gets "database is locked" at once, without waiting for
+    the busy timeout. Optuna's storage reads before it writes in many transactions, so several
+    workers hit this. With BEGIN IMMEDIATE they queue on the busy timeout instead (SQLAlchemy's
+    documented recipe for pysqlite).
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection, record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # pysqlite then leaves BEGIN to us
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections made before the listeners would still begin deferred
+
+
+@contextmanager
+def study_lock(url: str) -> Iterator[None]:
+    """Hold a lock shared by every process that uses the storage at ``url``.
+
+    Creating a study, and reserving a trial (counting the trials there are, then asking for a
+    new one), must be done by one process at a time, or two workers both see room for the last
+    trial. SQLite: an flock on ``<database>.lock`` beside the file. PostgreSQL: an advisory lock.
+    Other databases get no lock: workers there may start a few trials more than ``n_trials``.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        _make_parent(path)
+        with open(path.with_name(path.name + ".lock"), "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    elif sqlalchemy.engine.make_url(url).get_backend_name() == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"lenet-search study lock").digest()[:8], "big") >> 1
+        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    connection.execute(
+                        sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key}
+                    )
+        finally:
+            engine.dispose()
+    else:
+        yield
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(f"cannot make a database at {path}: {e.strerror}") from None
 
 
 def load_study(storage: optuna.storages.RDBStorage, name: str) -> optuna.Study:

@@ -1,8 +1,10 @@
 """Create or resume a study and run it: the engine behind ``lenet-search run``.
 
-Workers coordinate only through the storage: each process loads the data once, opens the same
-study and runs trials until the study has ``n_trials`` finished ones, so more processes (or
-machines, with PostgreSQL) can join a study at any time.
+The study is created (or its settings checked) under the storage's study lock, before any
+worker starts, so that processes started together never race to create it. Trials then run in
+this process (one worker) or in spawned worker processes (``search.worker_pool``); either way
+the workers coordinate only through the storage, so more processes, or machines with
+PostgreSQL, can join a study at any time. The test split is evaluated here, once, at the end.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from typing import Any
 import optuna
 from optuna.distributions import check_distribution_compatibility
 
+from search import interrupts
 from search.artifacts import open_artifact_store
 from search.config import StudyConfig
 from search.data import Dataset
 from search.errors import ConfigError
 from search.evaluation import TestEvaluation, evaluate_best_on_test
-from search.objective import Objective, TrainingDiverged
+from search.precision import choose_precision
 from search.progress import Progress
 from search.pruning import make_pruner
+from search.runtime import start_tensorflow
 from search.sampler import TrialSeededTPESampler
 from search.space import distributions, largest
-from search.storage import open_storage
-from search.trials import DONE_STATES, count_done
+from search.storage import open_storage, study_lock
+from search.trials import count_done, tally
+from search.worker import RunLimits, run_trials
+from search.worker_pool import plan_workers, run_worker_pool
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class RunResult:
     interrupted: bool
     wall_seconds: float
     test: TestEvaluation | None
+    workers: int  # processes that ran trials (0 when none were missing)
+    precision: str | None  # the dtype policy trials trained in (None when none ran)
 
 
 def run_study(
@@ -42,11 +50,13 @@ def run_study(
     *,
     progress: Progress | None = None,
     allow_changes: bool = False,
+    show_logs: bool = False,
 ) -> RunResult:
     """Create or resume the study, run trials until it has ``n_trials`` done, evaluate the best.
 
-    Ctrl-C stops the trial in progress (recorded as FAIL), keeps every finished one and still
-    evaluates the best; ``RunResult.interrupted`` then says so.
+    Ctrl-C or SIGTERM stops every worker (see ``search.interrupts``); the trials they were
+    running are recorded as FAIL, finished ones are kept and the best is still evaluated (a
+    second Ctrl-C skips that); ``RunResult.interrupted`` then says so.
 
     Raises:
         ConfigError: the study exists with other data, training or search-space settings and
@@ -54,41 +64,113 @@ def run_study(
         StorageError: the storage cannot be opened or is not an Optuna database.
     """
     progress = progress or Progress()
+    with interrupts.caught():
+        return _run(config, dataset, progress, allow_changes, show_logs)
+
+
+def _run(
+    config: StudyConfig,
+    dataset: Dataset,
+    progress: Progress,
+    allow_changes: bool,
+    show_logs: bool,
+) -> RunResult:
     started = time.perf_counter()
     store = open_artifact_store(config.study.artifacts, create=True)
-    storage = open_storage(config.study.storage, create=True)
-    study = optuna.create_study(
-        study_name=config.study.name,
-        storage=storage,
-        direction="maximize",
-        sampler=TrialSeededTPESampler(config.study.seed, config.sampler.n_startup_trials),
-        pruner=make_pruner(config.pruner, _max_epochs(config)),
-        load_if_exists=True,
-    )
-    _record_or_check_settings(study, config, dataset, allow_changes)
+    study = create_or_resume_study(config, dataset, allow_changes)
 
-    remaining = config.study.n_trials - count_done(study)
-    interrupted = False
-    if remaining > 0:
-        try:
-            study.optimize(
-                Objective(config, dataset, store, progress),
-                n_trials=remaining,
-                timeout=config.study.timeout,
-                catch=(TrainingDiverged,),
-                callbacks=[
-                    # Other workers add trials too: stop once the study as a whole is done.
-                    optuna.study.MaxTrialsCallback(config.study.n_trials, states=DONE_STATES),
-                    progress.trial_ended,
-                ],
+    trials_left = config.study.n_trials - count_done(study)
+    interrupted, workers, precision = False, 0, None
+    if trials_left > 0:
+        plan = plan_workers(config.run.workers, trials_left)
+        choice = choose_precision(config.training.precision)
+        workers, precision = plan.count, choice.policy
+        progress.run_started(
+            tally(study),
+            plan.count,
+            [
+                f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each",
+                f"precision: {choice.policy} ({choice.reason})",
+            ],
+        )
+        timeout = config.study.timeout
+        deadline = time.time() + timeout if timeout is not None else None
+        if plan.count == 1:
+            start_tensorflow(show_logs=show_logs)
+            from search.objective import Objective, TrainingDiverged
+
+            objective = Objective(config, dataset, store, progress, precision)
+            limits = RunLimits(config.study.n_trials, _Budget(trials_left), deadline)
+            try:
+                run_trials(
+                    study, objective, limits, progress, config.study.storage, (TrainingDiverged,)
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+        else:
+            interrupted = run_worker_pool(
+                study,
+                config,
+                plan,
+                precision=precision,
+                trials_left=trials_left,
+                deadline=deadline,
+                progress=progress,
+                show_logs=show_logs,
             )
-        except KeyboardInterrupt:
-            interrupted = True
-    try:
+    test = None
+    if interrupts.received() < 2:  # a second Ctrl-C skips the test split; the summary stays
+        start_tensorflow(show_logs=show_logs)
         test = evaluate_best_on_test(study, dataset, store)
-    except KeyboardInterrupt:  # a second Ctrl-C: skip the test split, still summarise
-        interrupted, test = True, None
-    return RunResult(study, interrupted, time.perf_counter() - started, test)
+    interrupted = interrupted or interrupts.received() > 0
+    return RunResult(study, interrupted, time.perf_counter() - started, test, workers, precision)
+
+
+@dataclass
+class _Budget:
+    """Trials this run may still start (a multiprocessing.Value in the worker pool)."""
+
+    value: int
+
+
+def create_or_resume_study(
+    config: StudyConfig, dataset: Dataset, allow_changes: bool = False
+) -> optuna.Study:
+    """Create the study, or open it and check that its settings are the file's.
+
+    Done under the study lock, so that processes started at the same moment on a new database
+    create it once.
+    """
+    with study_lock(config.study.storage):
+        storage = open_storage(config.study.storage, create=True)
+        sampler, pruner = _sampler_and_pruner(config)
+        study = optuna.create_study(
+            study_name=config.study.name,
+            storage=storage,
+            direction="maximize",
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=True,
+        )
+        _record_or_check_settings(study, config, dataset, allow_changes)
+    return study
+
+
+def load_study_for_trials(
+    config: StudyConfig, storage: optuna.storages.BaseStorage
+) -> optuna.Study:
+    """The existing study, with the sampler and pruner its trials need."""
+    sampler, pruner = _sampler_and_pruner(config)
+    return optuna.load_study(
+        study_name=config.study.name, storage=storage, sampler=sampler, pruner=pruner
+    )
+
+
+def _sampler_and_pruner(
+    config: StudyConfig,
+) -> tuple[optuna.samplers.BaseSampler, optuna.pruners.BasePruner]:
+    sampler = TrialSeededTPESampler(config.study.seed, config.sampler.n_startup_trials)
+    return sampler, make_pruner(config.pruner, _max_epochs(config))
 
 
 def _max_epochs(config: StudyConfig) -> int:
@@ -99,6 +181,11 @@ def _record_or_check_settings(
     study: optuna.Study, config: StudyConfig, dataset: Dataset, allow_changes: bool
 ) -> None:
     """Store what the study was made with, or refuse a resume whose settings differ."""
+    if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+        raise ConfigError(
+            f'study "{config.study.name}" minimizes its objective, but lenet-search maximizes '
+            "validation accuracy; give the study another [study] name"
+        )
     stored = study.user_attrs.get("settings")
     if stored is None:
         study.set_user_attr("settings", config.fingerprint)

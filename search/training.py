@@ -1,28 +1,61 @@
-"""Train one LeNet variant: build, compile, fit; timed, seeded and with a fresh Keras session."""
+"""Train one LeNet variant, epoch by epoch, with a lean loop of our own instead of ``model.fit``.
+
+The loop does what ``fit`` does for this model (shuffle every epoch, one Adam step on the mean
+sparse cross-entropy of each batch, every image once, evaluate the validation split after each
+epoch) and nothing else. ``fit`` also runs a data adapter, a distribution strategy and metrics on
+every step; on a CPU with LeNet-sized steps that costs a fifth to a third of the time (measured
+on one core: 21.0 s against 17.3 s an epoch of 54,000 images for 16/32/32 at batch 32, and 143 s
+against 95 s for 64/128/256 at batch 64). Steps run in chunks of about 2,000 images per call into
+TensorFlow, and Ctrl-C is acted on between them: within a second or so, not at an epoch's end.
+
+The model is compiled as ``fit`` would have it (Adam, the loss, the accuracy metric), so that the
+saved file loads and evaluates like any Keras model.
+"""
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from models import LeNetArchitecture, build_lenet
+from search import interrupts
 from search.data import Dataset
-from search.space import TrialParams
+from search.hyperparameters import TrainingParams
 
 VALIDATION_BATCH_SIZE = 1024  # evaluation needs no small batches; larger ones are faster on CPU
+CHUNK_IMAGES = 2048  # images per call into TensorFlow: how often Ctrl-C can be noticed
 
 
 @dataclass(frozen=True)
-class TrainingTimes:
+class EpochResult:
+    epoch: int  # 1 for the first
+    loss: float  # mean training loss over the epoch
+    val_loss: float
+    val_accuracy: float  # as Keras's accuracy metric computes it (float32)
     train_seconds: float
     validation_seconds: float
 
 
-def compiled_lenet(arch: LeNetArchitecture, learning_rate: float) -> keras.Model:
-    model = build_lenet(arch)
+class TrainingData:
+    """The dataset as TensorFlow tensors, made once per process and shared by every trial."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.x_train = tf.constant(dataset.x_train)
+        self.y_train = tf.constant(dataset.y_train, dtype=tf.int32)
+        self.x_val, self.y_val = dataset.x_val, dataset.y_val
+        self.n_train = len(dataset.y_train)
+
+
+def compiled_lenet(
+    arch: LeNetArchitecture, learning_rate: float, precision: str = "float32"
+) -> keras.Model:
+    model = build_lenet(arch, precision)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -31,46 +64,86 @@ def compiled_lenet(arch: LeNetArchitecture, learning_rate: float) -> keras.Model
     return model
 
 
-def train(
-    arch: LeNetArchitecture,
-    params: TrialParams,
-    dataset: Dataset,
-    seed: int,
-    callbacks: list[keras.callbacks.Callback],
-) -> tuple[keras.Model, TrainingTimes]:
-    """Fit a fresh model for ``params.epochs`` epochs (callbacks may stop it sooner)."""
-    # Long studies in one process grow in memory unless each trial starts from a clear session
-    # (optuna#1178, keras-tuner#395).
-    keras.backend.clear_session()
-    gc.collect()
-    keras.utils.set_random_seed(seed)
-    model = compiled_lenet(arch, params.learning_rate)
-    timer = _ValidationTimer()
-    started = time.perf_counter()
-    model.fit(
-        dataset.x_train,
-        dataset.y_train,
-        batch_size=params.batch_size,
-        epochs=params.epochs,
-        validation_data=(dataset.x_val, dataset.y_val),
-        validation_batch_size=VALIDATION_BATCH_SIZE,
-        callbacks=[timer, *callbacks],
-        verbose=0,
-    )
-    total = time.perf_counter() - started
-    return model, TrainingTimes(total - timer.seconds, timer.seconds)
+class Training:
+    """One trial's model and optimizer; ``epochs()`` trains it one epoch at a time."""
 
+    def __init__(
+        self,
+        data: TrainingData,
+        arch: LeNetArchitecture,
+        params: TrainingParams,
+        seed: int,
+        precision: str = "float32",
+    ) -> None:
+        # Long studies in one process grow in memory unless each trial starts from a clear
+        # session (optuna#1178, keras-tuner#395).
+        keras.backend.clear_session()
+        gc.collect()
+        keras.utils.set_random_seed(seed)
+        self.data, self.params = data, params
+        self.model = compiled_lenet(arch, params.learning_rate, precision)
+        self.model.optimizer.build(self.model.trainable_variables)
+        self._order = np.random.default_rng(seed)  # the shuffling of every epoch
+        self._train_chunk = tf.function(
+            self._chunk_loss_sum, input_signature=[tf.TensorSpec([None], tf.int32)]
+        )
+        self._predict = tf.function(
+            lambda x: self.model(x, training=False),
+            input_signature=[tf.TensorSpec([None, *arch.input_shape], tf.float32)],
+        )
 
-class _ValidationTimer(keras.callbacks.Callback):
-    """Time spent evaluating on the validation split, to tell it apart from training time."""
+    def epochs(self) -> Iterator[EpochResult]:
+        """Train ``params.epochs`` epochs, yielding after each; stop iterating to stop early."""
+        chunk = max(1, CHUNK_IMAGES // self.params.batch_size) * self.params.batch_size
+        for epoch in range(1, self.params.epochs + 1):
+            started = time.perf_counter()
+            order = self._order.permutation(self.data.n_train).astype(np.int32)
+            loss_sum = 0.0
+            for start in range(0, len(order), chunk):
+                loss_sum += float(self._train_chunk(order[start : start + chunk]))
+                interrupts.check()  # between calls into TensorFlow, where stopping is safe
+            trained = time.perf_counter()
+            val_loss, val_accuracy = self.evaluate(self.data.x_val, self.data.y_val)
+            yield EpochResult(
+                epoch,
+                loss_sum / self.data.n_train,
+                val_loss,
+                val_accuracy,
+                trained - started,
+                time.perf_counter() - trained,
+            )
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds = 0.0
-        self._started = 0.0
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Loss and accuracy on (x, y); the accuracy as Keras's metric gives it, in float32."""
+        probabilities = np.concatenate(
+            [
+                self._predict(x[i : i + VALIDATION_BATCH_SIZE]).numpy()
+                for i in range(0, len(x), VALIDATION_BATCH_SIZE)
+            ]
+        )
+        losses = keras.losses.sparse_categorical_crossentropy(y, probabilities)
+        correct = np.float32(np.sum(probabilities.argmax(axis=1) == y))
+        return float(np.mean(keras.ops.convert_to_numpy(losses))), float(
+            correct / np.float32(len(y))
+        )
 
-    def on_test_begin(self, logs: dict | None = None) -> None:
-        self._started = time.perf_counter()
+    def weights_are_finite(self) -> bool:
+        return all(np.isfinite(w).all() for w in self.model.get_weights())
 
-    def on_test_end(self, logs: dict | None = None) -> None:
-        self.seconds += time.perf_counter() - self._started
+    def _chunk_loss_sum(self, indices: tf.Tensor) -> tf.Tensor:
+        """Train on ``indices`` of the training split, batch by batch; the sum of the losses."""
+        model, optimizer = self.model, self.model.optimizer
+        batch_size = self.params.batch_size
+        total = tf.constant(0.0)
+        for start in tf.range(0, tf.shape(indices)[0], batch_size):
+            batch = indices[start : start + batch_size]
+            x = tf.gather(self.data.x_train, batch)
+            y = tf.gather(self.data.y_train, batch)
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(
+                    keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
+                )
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            total += loss * tf.cast(tf.shape(batch)[0], tf.float32)
+        return total

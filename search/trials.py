@@ -7,8 +7,12 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from search.progress import StudyTally
+
 # Trials that count towards a study's n_trials; failed ones do not, so a later run tops them up.
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+# Trials that hold a place in the study: done, or running now.
+ACTIVE_STATES = (*DONE_STATES, TrialState.RUNNING)
 
 
 def count_done(study: optuna.Study) -> int:
@@ -26,3 +30,17 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
 def trial_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     """Everything the trial trained with: the sampled values and the study file's fixed ones."""
     return {**trial.user_attrs.get("hyperparameters", {}), **trial.params}
+
+
+def tally(study: optuna.Study) -> StudyTally:
+    """The study's finished trials, counted by state, and its best trial."""
+    trials = study.get_trials(deepcopy=False)
+    count = {state: sum(t.state == state for t in trials) for state in TrialState}
+    best = best_trial(study)
+    return StudyTally(
+        complete=count[TrialState.COMPLETE],
+        pruned=count[TrialState.PRUNED],
+        failed=count[TrialState.FAIL],
+        best_number=best.number if best else None,
+        best_value=best.value if best else None,
+    )

@@ -82,6 +82,9 @@ test_split = 0.25
 batch_size = 16
 learning_rate = 0.01
 
+[run]
+workers = 1
+
 [pruner]
 kind = "none"
 

@@ -48,7 +48,15 @@ def test_help_explains_every_command() -> None:
     for name in ("run", "trials", "best", "export", "predict", "dashboard", "--storage"):
         assert name in result.stdout
     run_help = command("run", "--help").stdout
-    for flag in ("--n-trials", "--timeout", "--seed", "--allow-changes", "--quiet", "--debug"):
+    for flag in (
+        "--n-trials",
+        "--timeout",
+        "--seed",
+        "--workers",
+        "--allow-changes",
+        "--quiet",
+        "--debug",
+    ):
         assert flag in run_help
 
 
@@ -76,6 +84,8 @@ def test_trials_and_best_by_storage_url(finished_study: Path, capsys) -> None:
         "conv2",
         "dense",
         "epochs",
+        "batch",  # the tiny study fixes batch size and learning rate away from the defaults
+        "lr",
         "val_accuracy",
         "epochs_run",
         "best_epoch",
@@ -115,6 +125,9 @@ def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsy
     assert error_of(capsys, "predict", str(tmp_path), "x.png") == (
         f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
         "which `lenet-search export` writes)"
+    )
+    assert error_of(capsys, "run", study_file, "--workers", "0") == (
+        '--workers must be a positive integer or "auto", got 0'
     )
     assert error_of(capsys, "run", "--n-trials", "many") == (
         "argument --n-trials: invalid int value: 'many' (see `lenet-search run --help`)"

@@ -4,6 +4,7 @@ import pytest
 
 from search.config import Choices, Fixed, FloatRange, IntRange, load_config
 from search.errors import ConfigError
+from search.hyperparameters import HYPERPARAMETERS
 from tests.conftest import write_study
 
 
@@ -21,10 +22,14 @@ def test_study_file_is_read_with_defaults_and_resolved_paths(study_file: Path) -
         "conv1_channels": IntRange(2, 8, log=True),
         "conv2_channels": IntRange(2, 8, log=True),
         "dense_units": IntRange(4, 16),
+        "dropout_conv": Fixed(0.0),
+        "dropout_dense": Fixed(0.0),
         "epochs": IntRange(1, 3),
         "batch_size": Fixed(16),
         "learning_rate": Fixed(0.01),
     }
+    assert config.training.precision == "auto"
+    assert config.run.workers == 1
 
 
 def test_shipped_study_files_are_valid() -> None:
@@ -36,8 +41,28 @@ def test_shipped_study_files_are_valid() -> None:
 
 
 def test_flags_override_the_file(study_file: Path) -> None:
-    config = load_config(study_file, n_trials=7, timeout=30, seed=5)
+    config = load_config(study_file, n_trials=7, timeout=30, seed=5, workers="3")
     assert (config.study.n_trials, config.study.timeout, config.study.seed) == (7, 30, 5)
+    assert config.run.workers == 3
+    assert load_config(study_file, workers="auto").run.workers is None
+
+
+def test_dropout_and_precision_are_opt_in_keys(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        edits={
+            "learning_rate = 0.01\n": 'learning_rate = 0.01\nprecision = "mixed_bfloat16"\n',
+            "[search_space]": (
+                "[search_space]\ndropout_conv = { low = 0.0, high = 0.5 }\ndropout_dense = 0.4"
+            ),
+            "workers = 1": 'workers = "auto"',
+        },
+    )
+    config = load_config(path)
+    assert config.search_space["dropout_conv"] == FloatRange(0.0, 0.5)
+    assert config.search_space["dropout_dense"] == Fixed(0.4)
+    assert config.training.precision == "mixed_bfloat16"
+    assert config.run.workers is None
 
 
 def test_optional_search_dimensions_and_relative_storage(tmp_path: Path, image_folder) -> None:
@@ -64,15 +89,10 @@ def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
     path.write_text('[data]\ndataset = "mnist"\n')
     config = load_config(path)
     values = {name: param.value for name, param in config.search_space.items()}
-    assert values == {
-        "conv1_channels": 16,
-        "conv2_channels": 32,
-        "dense_units": 32,
-        "epochs": 10,
-        "batch_size": 32,
-        "learning_rate": 0.001,
-    }
+    assert values == {hp.name: hp.default for hp in HYPERPARAMETERS}  # the tutorial's
     assert config.study.name == "s"
+    assert (config.training.precision, config.run.workers) == ("auto", None)
+    assert config.pruner.kind == "median" and config.sampler.n_startup_trials == 5
 
 
 # Each bad study file: (text edits, the exact message after "<file>: ").
@@ -91,7 +111,7 @@ BAD_EDITS = [
     (
         {"[pruner]": "[prunner]"},
         "[prunner] is not a known section; "
-        "known: data, pruner, sampler, search_space, study, training",
+        "known: data, pruner, run, sampler, search_space, study, training",
     ),
     (
         {"dense_units = { low = 4, high = 16 }": "dense_units = { low = 16, high = 4 }"},
@@ -103,7 +123,7 @@ BAD_EDITS = [
     ),
     (
         {"epochs = { low = 1, high = 3 }": "epochs = { low = 0, high = 3 }"},
-        "[search_space] epochs takes positive numbers, got 0",
+        "[search_space] epochs takes positive integers, got 0",
     ),
     (
         {"epochs = { low = 1, high = 3 }": "epochs = { low = 1, hi = 3 }"},
@@ -117,7 +137,43 @@ BAD_EDITS = [
     (
         {"epochs = { low = 1, high = 3 }": "dropout = 0.5"},
         "[search_space] dropout is not a known key; known: conv1_channels, conv2_channels, "
-        "dense_units, epochs, batch_size, learning_rate",
+        "dense_units, dropout_conv, dropout_dense, epochs, batch_size, learning_rate",
+    ),
+    (
+        {"[search_space]": "[search_space]\ndropout_dense = { low = 0.2, high = 1.0 }"},
+        "[search_space] dropout_dense takes numbers from 0 up to, not including, 1, got 1.0",
+    ),
+    (
+        {"[search_space]": "[search_space]\ndropout_conv = -0.1"},
+        "[search_space] dropout_conv takes numbers from 0 up to, not including, 1, got -0.1",
+    ),
+    (
+        {"[search_space]": "[search_space]\ndropout_conv = { low = 0.0, high = 0.5, log = true }"},
+        "[search_space] dropout_conv: a log range needs low > 0, got low = 0.0",
+    ),
+    (
+        {"learning_rate = 0.01": "learning_rate = 0.01\nprecision = 16"},
+        "[training] precision must be a string, got 16",
+    ),
+    (
+        {"learning_rate = 0.01": 'learning_rate = 0.01\nprecision = "bfloat16"'},
+        '[training] precision = "bfloat16" is not one of "auto", "float32", "mixed_bfloat16"',
+    ),
+    (
+        {"learning_rate = 0.01": "learning_rate = 0"},
+        "[training] learning_rate takes positive numbers, got 0",
+    ),
+    (
+        {"workers = 1": "workers = 0"},
+        '[run] workers must be a positive integer or "auto", got 0',
+    ),
+    (
+        {"workers = 1": 'workers = "all"'},
+        '[run] workers must be a positive integer or "auto", got "all"',
+    ),
+    (
+        {"workers = 1": "workers = 1\nthreads = 2"},
+        "[run] threads is not a known key; known: workers",
     ),
     (
         {'kind = "none"': 'kind = "random"'},
@@ -195,3 +251,9 @@ def test_bad_flag_values(study_file: Path) -> None:
         load_config(study_file, seed=-1)
     with pytest.raises(ConfigError, match="^--timeout must be a positive number of seconds, got"):
         load_config(study_file, timeout=float("nan"))
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, workers="-2")
+    assert str(error.value) == '--workers must be a positive integer or "auto", got -2'
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, workers="many")
+    assert str(error.value) == '--workers must be a positive integer or "auto", got "many"'

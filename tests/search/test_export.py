@@ -14,7 +14,8 @@ from search.config import load_config
 from search.data import load_dataset
 from search.errors import DataError, ExportError, StorageError
 from search.export import export_best, predict_images
-from tests.conftest import pattern
+from search.study import run_study
+from tests.conftest import pattern, write_study
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_exported_model_reproduces_the_trial_value(exported: Path, finished_stud
     model = keras.saving.load_model(exported / "model.keras")
     _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
     card = json.loads((exported / "model_card.json").read_text())
-    assert accuracy == pytest.approx(card["validation_accuracy"], abs=1e-6)
+    assert accuracy == card["validation_accuracy"]  # to the last bit
     # The SavedModel for serving computes the same probabilities.
     served = tf.saved_model.load(str(exported / "saved_model"))
     np.testing.assert_allclose(
@@ -125,3 +126,28 @@ def test_predict_errors(exported: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError) as error:
         predict_images(exported, [broken])
     assert str(error.value) == f"cannot read image {broken}: cannot identify image file '{broken}'"
+
+
+@pytest.mark.slow
+def test_a_bfloat16_trained_export_reproduces_its_trial_value(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    path = write_study(
+        tmp_path,
+        n_trials=1,
+        edits={"learning_rate = 0.01\n": 'learning_rate = 0.01\nprecision = "mixed_bfloat16"\n'},
+    )
+    config = load_config(path)
+    data = load_dataset(config.data)
+    study = run_study(config, data).study
+    assert study.trials[0].user_attrs["precision"] == "mixed_bfloat16"
+    store = open_artifact_store(config.study.artifacts, create=False)
+    card = export_best(study, store, tmp_path / "out")
+    model = keras.saving.load_model(tmp_path / "out" / "model.keras")
+    assert model.layers[0].compute_dtype == "bfloat16"
+    _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
+    assert accuracy == card["validation_accuracy"] == study.best_value
+    [prediction] = predict_images(
+        tmp_path / "out", [next((image_folder / "circle").glob("*.png"))]
+    )
+    assert abs(sum(p for _, p in prediction.top) - 1) < 1e-3  # all three classes, in float32

@@ -114,6 +114,19 @@ def test_allow_changes_cannot_change_a_distribution_optuna_keeps(
     assert (folder / "tiny.db").read_bytes() == before
 
 
+def test_a_study_that_minimizes_is_refused(study_file: Path) -> None:
+    config = load_config(study_file)
+    optuna.create_study(study_name="tiny", storage=config.study.storage)  # minimizes
+    before = (study_file.parent / "tiny.db").read_bytes()
+    with pytest.raises(ConfigError) as error:
+        run_study(config, load_dataset(config.data))
+    assert str(error.value) == (
+        'study "tiny" minimizes its objective, but lenet-search maximizes validation accuracy; '
+        "give the study another [study] name"
+    )
+    assert (study_file.parent / "tiny.db").read_bytes() == before
+
+
 def test_bad_artifact_folder_is_an_error_before_the_database(tmp_path: Path, image_folder) -> None:
     (tmp_path / "blocker").write_text("a file where the artifact folder should go")
     path = write_study(tmp_path, edits={"seed = 0": 'seed = 0\nartifacts = "blocker/models"'})
@@ -163,7 +176,9 @@ def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_fo
         },
     )
     config = load_config(path)
-    study = optuna.create_study(study_name="tiny", storage=config.study.storage)
+    study = optuna.create_study(
+        study_name="tiny", storage=config.study.storage, direction="maximize"
+    )
     learns = {"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "learning_rate": 0.01}
     stuck = {"conv1_channels": 2, "conv2_channels": 2, "dense_units": 4, "learning_rate": 1e-7}
     study.enqueue_trial({**learns, "epochs": 3})

@@ -1,0 +1,68 @@
+"""Ctrl-C and SIGTERM, acted on where stopping is safe.
+
+Python's default turns Ctrl-C into a KeyboardInterrupt wherever the process happens to be. In a
+process that trains, that can be inside TensorFlow's function tracing or half-way through a
+write to the study's storage, and breaks them (seen here: an AssertionError from autograph, and
+a trial left RUNNING). So while ``caught()`` is active the signal handler only counts the
+signals, and the code that runs for long calls ``check()`` where it can stop cleanly (between
+chunks of training, before a trial is reserved, in the worker pool's wait loop); ``check()``
+raises the KeyboardInterrupt there.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; `kill` and batch schedulers
+_count = 0
+
+
+def received() -> int:
+    """How many stop signals arrived while ``caught()`` was active."""
+    return _count
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if a stop signal arrived."""
+    if _count:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def caught() -> Iterator[None]:
+    """Count SIGINT and SIGTERM instead of raising at once; the old handlers come back after,
+    and the count starts again from 0.
+
+    Does nothing outside the main thread, where Python cannot set signal handlers.
+    """
+    global _count
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _count = 0
+    saved = {sig: signal.signal(sig, _handle) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        _count = 0  # outside, Python's own handling applies again
+
+
+def _handle(signum: int, frame: object) -> None:
+    global _count
+    _count += 1
+
+
+@contextmanager
+def ignored() -> Iterator[None]:
+    """Ignore the stop signals for a moment; processes started meanwhile inherit that."""
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,206 @@
+"""Run trials until the study has enough: the loop of every worker, in-process or spawned.
+
+A worker reserves a trial under the study's lock (so that all workers together start exactly as
+many trials as the study lacks), trains it while a heartbeat thread keeps it alive in the
+storage, and records how it ended. Ctrl-C or SIGTERM (see ``search.interrupts``) fails the trial
+in progress with a reason and never leaves it RUNNING.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from search import interrupts
+from search.progress import Progress, QueueProgress, TrialOutcome
+from search.storage import HEARTBEAT_SECONDS, study_lock
+from search.trials import ACTIVE_STATES
+
+
+class Heartbeat:
+    """Records the trial's heartbeat in the storage every ``HEARTBEAT_SECONDS`` while it runs,
+    so that a worker that dies without a word has its trial failed by the others."""
+
+    def __init__(self, storage: Any, trial_id: int) -> None:
+        storage.record_heartbeat(trial_id)  # the first beat before training starts
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, args=(storage, trial_id), name="heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def _beat(self, storage: Any, trial_id: int) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            storage.record_heartbeat(trial_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class RunLimits:
+    """When a worker stops starting trials."""
+
+    n_trials: int  # the study is full with this many trials COMPLETE, PRUNED or RUNNING
+    budget: Any  # a multiprocessing.Value("i"): trials this run may still start, all workers
+    deadline: float | None  # time.time() after which no trial starts
+
+
+def run_trials(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    limits: RunLimits,
+    progress: Progress,
+    storage_url: str,
+    failing: tuple[type[Exception], ...],
+) -> None:
+    """Reserve, run and record trials until the study or this run's budget is full.
+
+    ``failing`` exceptions fail their trial (with the message as ``fail_reason``) and the loop
+    goes on; any other exception, Ctrl-C included, fails the trial and is raised.
+    """
+    while limits.deadline is None or time.time() < limits.deadline:
+        interrupts.check()
+        trial = reserve_trial(study, limits, storage_url)
+        if trial is None:
+            return
+        heartbeat = Heartbeat(study._storage, trial._trial_id)
+        state, value, reason, error = TrialState.FAIL, None, None, None
+        try:
+            value, state = objective(trial), TrialState.COMPLETE
+        except optuna.TrialPruned:
+            state = TrialState.PRUNED
+        except failing as e:
+            reason = str(e)
+        except KeyboardInterrupt as e:
+            reason, error = "interrupted (Ctrl-C)", e
+        except Exception as e:  # a bug: record the trial as failed, then let it surface
+            reason, error = f"{type(e).__name__}: {e}", e
+        heartbeat.stop()
+        _record_end(study, trial, state, value, reason)
+        epochs_run = trial.user_attrs.get("epochs_run")
+        progress.trial_ended(TrialOutcome(trial.number, state.name, value, epochs_run, reason))
+        if error is not None:
+            raise error
+
+
+def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> optuna.Trial | None:
+    """A new RUNNING trial, or None when the study is full or this run's budget is spent."""
+    with study_lock(storage_url):
+        # Trials of workers that died are failed first, so that they free their places.
+        optuna.storages.fail_stale_trials(study)
+        active = len(study.get_trials(deepcopy=False, states=ACTIVE_STATES))
+        if active >= limits.n_trials or limits.budget.value <= 0:
+            return None
+        limits.budget.value -= 1
+        with warnings.catch_warnings():
+            # Optuna warns that heartbeats belong to Study.optimize; ours are run by Heartbeat.
+            warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
+            return study.ask()
+
+
+def _record_end(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    state: TrialState,
+    value: float | None,
+    reason: str | None,
+) -> None:
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    trial.set_user_attr("worker_rss_mb", round(current_rss_mb(), 1))
+    if reason is not None:
+        trial.set_user_attr("fail_reason", reason)
+    study.tell(trial, value if state == TrialState.COMPLETE else None, state=state)
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now (Linux), or its peak where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+
+
+# --- spawned worker processes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What a spawned worker needs; picklable, so that ``spawn`` can send it."""
+
+    index: int
+    config: Any  # the StudyConfig
+    precision: str
+    cpus: tuple[int, ...]  # the cores it is pinned to; none: not pinned
+    threads: int  # TensorFlow's threads per op pool
+    n_trials: int
+    deadline: float | None
+    show_logs: bool  # --debug: TensorFlow's start-up lines and tracebacks
+
+
+def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
+    """Entry point of a spawned worker: start TensorFlow, load the data once, run trials.
+
+    Reports through ``events`` (a multiprocessing queue): progress, then ``("error", text)`` for
+    a problem the user can fix or ``("crash", traceback)`` for a bug. Exits 130 when
+    interrupted, 2 after an error, 1 after a crash.
+    """
+    code = 0
+    # The parent started this process with the stop signals ignored; from here they are counted.
+    with interrupts.caught():
+        try:
+            _work(job, budget, events)
+        except KeyboardInterrupt:
+            code = 130
+        except Exception as e:  # noqa: BLE001 - everything must reach the parent, not a traceback
+            from search.errors import LenetSearchError
+
+            if isinstance(e, LenetSearchError):
+                events.put((job.index, "error", (str(e),)))
+                code = 2
+            else:
+                events.put((job.index, "crash", (traceback.format_exc(),)))
+                code = 1
+    events.close()
+    events.join_thread()  # every event reaches the parent before the process ends
+    os._exit(code)  # skip TensorFlow's slow and sometimes noisy teardown
+
+
+def _work(job: WorkerJob, budget: Any, events: Any) -> None:
+    from search.runtime import quiet_libraries, start_tensorflow
+
+    quiet_libraries()
+    if job.cpus:
+        os.sched_setaffinity(0, job.cpus)
+    start_tensorflow(threads=job.threads, show_logs=job.show_logs)
+    interrupts.check()
+
+    from search.artifacts import open_artifact_store
+    from search.data import load_dataset
+    from search.objective import Objective, TrainingDiverged
+    from search.storage import open_storage
+    from search.study import load_study_for_trials
+
+    config = job.config
+    dataset = load_dataset(config.data)
+    store = open_artifact_store(config.study.artifacts, create=False)
+    storage = open_storage(config.study.storage, create=False, writer=True)
+    study = load_study_for_trials(config, storage)
+    progress = QueueProgress(events, job.index)
+    objective = Objective(config, dataset, store, progress, job.precision)
+    limits = RunLimits(job.n_trials, budget, job.deadline)
+    run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
