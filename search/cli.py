@@ -9,13 +9,16 @@ answer at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from search.errors import ConfigError, LenetSearchError
 
+EXIT_NO_MODEL = 1  # the run ended, but no trial completed (every one failed, say)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -33,6 +36,7 @@ typical use:
   lenet-search export studies/quickstart.toml --output exported/quickstart
   lenet-search predict exported/quickstart digit.png
   lenet-search dashboard studies/quickstart.toml
+  lenet-search worker --storage URL --study-name NAME   join a study from another machine
 
 `trials`, `best`, `export` and `dashboard` also take --storage URL --study-name NAME instead
 of a study file. Run `lenet-search COMMAND --help` for a command's options."""
@@ -75,17 +79,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     run.add_argument("--seed", type=int, help="seed of the sampler and of each trial's training")
-    run.add_argument(
-        "--workers",
-        metavar="N|auto",
-        help="processes running trials side by side; auto: one per core (overrides [run] workers)",
-    )
+    _add_worker_flags(run)
     run.add_argument(
         "--allow-changes",
         action="store_true",
-        help="resume even though the file's data, training or search space changed",
+        help="resume even though the file's settings or the data changed",
     )
     run.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    worker = command(
+        "worker", "join a study made by `run` elsewhere and run its trials (no study file needed)"
+    )
+    worker.add_argument("--storage", required=True, help="the study's storage URL")
+    worker.add_argument("--study-name", required=True, help="the study's name in --storage")
+    worker.add_argument(
+        "--n-trials",
+        type=int,
+        help="finished trials the study should have in all (default: as `run` recorded it)",
+    )
+    _add_worker_flags(worker)
+    worker.add_argument(
+        "--artifacts",
+        type=Path,
+        help="the study's artifact folder as this machine sees it (default: as recorded)",
+    )
+    worker.add_argument(
+        "--allow-changes",
+        action="store_true",
+        help="go on although this machine's copy of the data differs from the study's",
+    )
+    worker.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     trials = command("trials", "print a table of the study's trials")
     _add_study_target(trials)
@@ -109,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_worker_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        metavar="N|auto",
+        help="processes running trials side by side; auto: one per core (overrides [run] workers)",
+    )
+
+
 def _add_study_target(parser: argparse.ArgumentParser, artifacts: bool = False) -> None:
     parser.add_argument("study_file", type=Path, nargs="?", help="the study file (TOML)")
     parser.add_argument("--storage", help="a storage URL, instead of a study file")
@@ -127,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     from search.runtime import quiet_libraries
 
     quiet_libraries()
+    # SIGTERM (`kill`, a batch scheduler) ends any command like Ctrl-C: "Interrupted.", exit 130.
+    # `run` and `worker` then count it instead, to stop where that is safe (search.interrupts).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         return COMMANDS[args.command](args)
     except LenetSearchError as e:
@@ -139,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -146,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from search.config import load_config
+    from search.study import run_study
 
     config = load_config(
         args.study_file,
@@ -154,29 +197,69 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
     )
+    return _run_trials(args, config, run_study)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from search.config import config_from_record
+    from search.storage import load_study, open_storage
+    from search.storage_url import resolve_storage_url
+    from search.study import join_study
+
+    try:
+        url = resolve_storage_url(args.storage, Path.cwd())
+    except ValueError as e:
+        raise ConfigError(f"--storage {e}") from None
+    study = load_study(open_storage(url, create=False), args.study_name)
+    if "config" not in study.user_attrs:
+        raise ConfigError(
+            f'study "{args.study_name}" records no settings for workers (it was made by '
+            "another program or an older lenet-search); run it with its study file instead"
+        )
+    config = config_from_record(
+        study.user_attrs["config"],
+        name=args.study_name,
+        storage=url,
+        artifacts=args.artifacts,
+        n_trials=args.n_trials,
+        workers=args.workers,
+    )
+    return _run_trials(args, config, join_study)
+
+
+def _run_trials(args: argparse.Namespace, config: object, runner: object) -> int:
+    """Load the data, run the study's trials with ``runner``, print the summary; the exit code."""
     from search.data import load_dataset
+    from search.progress import ConsoleProgress, Progress
+    from search.report import run_summary
     from search.storage import display_url
+    from search.trials import best_trial, first_failure
 
     dataset = load_dataset(config.data)  # before the storage: bad data never touches the database
     if not args.quiet:
         where = display_url(config.study.storage)
         print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
-
-    from search.progress import ConsoleProgress, Progress
-    from search.report import run_summary
-    from search.study import run_study
-
     progress = (
         Progress() if args.quiet else ConsoleProgress(config.study.n_trials, config.study.timeout)
     )
     # Ctrl-C, and SIGTERM from `kill` or a batch scheduler, stop the run keeping finished trials.
-    result = run_study(
+    result = runner(
         config, dataset, progress=progress, allow_changes=args.allow_changes, show_logs=args.debug
     )
     if result.interrupted:
-        print("Interrupted: finished trials are kept; `run` again to resume.", file=sys.stderr)
+        print("Interrupted: finished trials are kept; run again to resume.", file=sys.stderr)
     print(run_summary(result.study, result.test, result.wall_seconds))
-    return EXIT_INTERRUPTED if result.interrupted else 0
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if best_trial(result.study) is None and result.workers:
+        reason = first_failure(result.study)
+        print(
+            f'Error: no trial of study "{config.study.name}" completed'
+            + (f"; the first failure: {reason}" if reason else ""),
+            file=sys.stderr,
+        )
+        return EXIT_NO_MODEL
+    return 0
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
@@ -237,6 +320,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from search.artifacts import open_artifact_store
     from search.storage import display_url
 
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port must be a port number from 1 to 65535, got {args.port}")
     target = _open_study(args)
     # A study made elsewhere may have no artifact folder: the dashboard then shows no models.
     store = open_artifact_store(target.artifacts, create=False) if target.artifacts else None
@@ -256,6 +341,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "worker": cmd_worker,
     "trials": cmd_trials,
     "best": cmd_best,
     "export": cmd_export,

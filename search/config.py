@@ -24,6 +24,7 @@ BUILTIN_DATASETS = ("mnist", "fashion_mnist")
 PRUNER_KINDS = ("median", "successive_halving", "hyperband", "none")
 COLOR_MODES = ("grayscale", "rgb")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+MAX_SEED = 2**32 - 1  # NumPy's and TPE's seeds are 32-bit
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class StudySettings:
     n_trials: int = 10  # the study is done when this many trials are COMPLETE or PRUNED
     timeout: float | None = None  # seconds for one `run`, None for no limit
     seed: int = 0  # seeds the sampler and, with the trial number, each trial's Keras seed
+    # A worker records a heartbeat this often; a RUNNING trial whose last one is older than the
+    # grace period is failed (and retried once) by any other worker of the study.
+    heartbeat_interval: int = 60
+    grace_period: int = 180
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ class PrunerSettings:
 
 @dataclass(frozen=True)
 class StudyConfig:
-    path: Path
+    path: Path | None  # the study file; None for a config read back from a study (`worker`)
     study: StudySettings
     data: DataSettings
     training: TrainingSettings
@@ -116,7 +121,7 @@ class StudyConfig:
     # Every searchable name, each a range, a list of choices or a fixed value.
     search_space: dict[str, Param] = field(default_factory=dict)
     # The settings as written in the file: what a resumed study must not silently change.
-    fingerprint: dict[str, Any] = field(default_factory=dict)
+    file_settings: dict[str, Any] = field(default_factory=dict)
 
 
 def load_config(
@@ -163,8 +168,8 @@ def load_config(
         raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
     if timeout is not None and not 0 < timeout < math.inf:
         raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
-    if seed is not None and seed < 0:
-        raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {seed}")
     study = dataclasses.replace(
         study,
         n_trials=study.n_trials if n_trials is None else n_trials,
@@ -172,11 +177,82 @@ def load_config(
         seed=study.seed if seed is None else seed,
     )
 
-    fingerprint = {name: sections[name].raw for name in ("data", "training", "search_space")}
+    file_settings = {name: sections[name].raw for name in ("data", "training", "search_space")}
     return StudyConfig(
-        path, study, data, training, run, sampler, pruner, search_space, _json_safe(fingerprint)
+        path, study, data, training, run, sampler, pruner, search_space, _json_safe(file_settings)
     )
 
+
+def config_record(config: StudyConfig) -> dict[str, Any]:
+    """The resolved config as JSON values, stored on the study so that `worker` needs no file."""
+    record: dict[str, Any] = {
+        name: dataclasses.asdict(getattr(config, name))
+        for name in ("study", "data", "training", "run", "sampler", "pruner")
+    }
+    for name in ("name", "storage"):  # a worker names them itself: they locate the record
+        del record["study"][name]
+    record["search_space"] = {
+        name: {"kind": type(param).__name__, **dataclasses.asdict(param)}
+        for name, param in config.search_space.items()
+    }
+    record["file_settings"] = config.file_settings
+    return _json_safe(record)
+
+
+def config_from_record(
+    record: dict[str, Any],
+    *,
+    name: str,
+    storage: str,
+    artifacts: Path | None = None,
+    n_trials: int | None = None,
+    workers: int | str | None = None,
+) -> StudyConfig:
+    """The StudyConfig that ``config_record`` stored; the keyword arguments override it.
+
+    Raises:
+        ConfigError: the record is not one this version of lenet-search wrote.
+    """
+    try:
+        study = dict(record["study"], name=name, storage=storage)
+        study["artifacts"] = Path(artifacts or study["artifacts"])
+        data = {
+            key: Path(value) if key in _PATH_KEYS and value is not None else value
+            for key, value in record["data"].items()
+        }
+        kinds = {kind.__name__: kind for kind in (IntRange, FloatRange, Choices, Fixed)}
+        space = {
+            key: kinds[spec.pop("kind")](
+                **{k: tuple(v) if k == "choices" else v for k, v in spec.items()}
+            )
+            for key, spec in ((k, dict(v)) for k, v in record["search_space"].items())
+        }
+        config = StudyConfig(
+            path=None,
+            study=StudySettings(**study),
+            data=DataSettings(**data),
+            training=TrainingSettings(**record["training"]),
+            run=RunSettings(**record["run"]),
+            sampler=SamplerSettings(**record["sampler"]),
+            pruner=PrunerSettings(**record["pruner"]),
+            search_space=space,
+            file_settings=record["file_settings"],
+        )
+    except (KeyError, TypeError) as e:
+        raise ConfigError(
+            f'study "{name}" has no settings this version of lenet-search can read ({e!r}); '
+            "run it with its study file instead"
+        ) from None
+    if n_trials is not None and n_trials < 1:
+        raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
+    return dataclasses.replace(
+        config,
+        study=dataclasses.replace(config.study, n_trials=n_trials or config.study.n_trials),
+        run=RunSettings(_workers_flag(workers)) if workers is not None else config.run,
+    )
+
+
+_PATH_KEYS = ("image_dir", "data_dir", "test_dir")
 
 # Each section, with the dataclass whose field defaults are its keys' defaults.
 _SECTIONS: dict[str, type | None] = {
@@ -309,8 +385,19 @@ def _study_settings(table: _Table, base_dir: Path, path: Path) -> StudySettings:
     if timeout is not None and not 0 < timeout < math.inf:
         raise ConfigError(f"{table.where('timeout')} must be a positive number, got {timeout}")
     seed = table.non_negative_int("seed")
+    if seed > MAX_SEED:
+        raise ConfigError(f"{table.where('seed')} must be at most {MAX_SEED}, got {seed}")
+    heartbeat_interval = table.positive_int("heartbeat_interval")
+    grace_period = table.positive_int("grace_period")
+    if grace_period <= heartbeat_interval:
+        raise ConfigError(
+            f"{table.where('grace_period')} must be longer than heartbeat_interval "
+            f"({heartbeat_interval} s), got {grace_period}"
+        )
     table.reject_unknown()
-    return StudySettings(name, storage, artifacts, n_trials, timeout, seed)
+    return StudySettings(
+        name, storage, artifacts, n_trials, timeout, seed, heartbeat_interval, grace_period
+    )
 
 
 _IMAGE_FOLDER_KEYS = ("image_size", "color_mode", "test_dir", "test_split")
@@ -381,12 +468,16 @@ def _run_settings(table: _Table, workers_flag: int | str | None) -> RunSettings:
     )
     table.reject_unknown(("workers",))
     if workers_flag is not None:
-        try:
-            workers_flag = int(workers_flag)  # the flag's text, as typed
-        except ValueError:
-            pass
-        workers = _workers(workers_flag, "--workers")
+        workers = _workers_flag(workers_flag)
     return RunSettings(workers=workers)
+
+
+def _workers_flag(text: int | str) -> int | None:
+    try:
+        text = int(text)  # the flag's text, as typed
+    except ValueError:
+        pass
+    return _workers(text, "--workers")
 
 
 def _workers(value: Any, where: str) -> int | None:

@@ -9,8 +9,9 @@ judged on the same images; the test split is only ever used to evaluate the chos
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,9 @@ class Dataset:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    # The files the images came from, each with the SHA-256 of its bytes: the dataset's files
+    # by name, or "<class>/<file>" for an image folder ("test:<class>/<file>" for test_dir).
+    files: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -91,11 +95,14 @@ def load_dataset(
     Raises:
         DataError: the data cannot be found, downloaded or read.
     """
+    files: dict[str, str] = {}
     if settings.dataset == "images":
         assert settings.image_dir is not None
-        class_names, x, y = read_image_folder(settings.image_dir, settings)
+        class_names, x, y = read_image_folder(settings.image_dir, settings, files)
         if settings.test_dir is not None:
-            test_names, x_test, y_test = read_image_folder(settings.test_dir, settings)
+            test_files: dict[str, str] = {}
+            test_names, x_test, y_test = read_image_folder(settings.test_dir, settings, test_files)
+            files.update({f"test:{name}": digest for name, digest in test_files.items()})
             if test_names != class_names:
                 raise DataError(
                     f"test_dir {settings.test_dir} has classes {', '.join(test_names)}, "
@@ -107,7 +114,7 @@ def load_dataset(
         name = settings.image_dir.name
     else:
         (x, y), (x_test, y_test) = _load_mnist_like(
-            settings, keras_home, system_dirs, download_origin
+            settings, keras_home, system_dirs, download_origin, files
         )
         x, x_test = x[..., np.newaxis], x_test[..., np.newaxis]
         class_names = FASHION_CLASSES if settings.dataset == "fashion_mnist" else _digits()
@@ -119,9 +126,15 @@ def load_dataset(
     train_idx, val_idx = stratified_split(y, settings.validation_split, settings.split_seed)
     for split, size in (("validation", len(val_idx)), ("test", len(y_test))):
         if size == 0:
+            cause = (
+                f"[data] train_samples = {settings.train_samples} keeps"
+                if settings.train_samples is not None
+                else "it has"
+            )
             raise DataError(
-                f"the {split} split of {name} is empty: {len(y)} training images are too few; "
-                "use more images, or a larger validation_split or test_split"
+                f"the {split} split of {name} is empty: {cause} {len(y)} training images, too "
+                f"few for one of each of its {len(np.unique(y))} classes in every split; use "
+                "more images, or a larger validation_split or test_split"
             )
     return Dataset(
         name=name,
@@ -132,7 +145,32 @@ def load_dataset(
         y_val=y[val_idx],
         x_test=scale(x_test),
         y_test=y_test,
+        files=files,
     )
+
+
+def data_fingerprint(dataset: Dataset) -> dict[str, object]:
+    """What identifies the data a study trains and is judged on.
+
+    ``digest`` covers every split's images and labels, so a changed file, an added image or a
+    different split all change it; ``files`` (name -> SHA-256) says which files changed.
+    """
+    digest = hashlib.sha256()
+    for array in (
+        dataset.x_train,
+        dataset.y_train,
+        dataset.x_val,
+        dataset.y_val,
+        dataset.x_test,
+        dataset.y_test,
+    ):
+        digest.update(str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return {"digest": digest.hexdigest(), "files": dict(sorted(dataset.files.items()))}
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def scale(images: np.ndarray) -> np.ndarray:
@@ -172,11 +210,12 @@ def _load_mnist_like(
     keras_home: Path,
     system_dirs: Mapping[str, tuple[Path, ...]],
     origin: str,
+    files: dict[str, str],
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     label = "MNIST" if settings.dataset == "mnist" else "Fashion-MNIST"
     wanted = _wanted_files(settings.dataset)
     if settings.data_dir is not None:
-        found = _read_from(settings.data_dir, settings.dataset)
+        found = _read_from(settings.data_dir, settings.dataset, files)
         if found is None:
             raise DataError(
                 f"[data] data_dir {settings.data_dir} has no {label} files; expected {wanted}"
@@ -188,11 +227,11 @@ def _load_mnist_like(
     cache = cache / "fashion-mnist" if settings.dataset == "fashion_mnist" else cache
     candidates = (cache, *system_dirs.get(settings.dataset, ()))
     for folder in candidates:
-        found = _read_from(folder, settings.dataset)
+        found = _read_from(folder, settings.dataset, files)
         if found is not None:
             return found
     _download(settings.dataset, keras_home, origin, label, wanted, candidates[0])
-    found = _read_from(candidates[0], settings.dataset)
+    found = _read_from(candidates[0], settings.dataset, files)
     assert found is not None, "downloaded files must be readable"
     return found
 
@@ -202,18 +241,24 @@ def _wanted_files(dataset: str) -> str:
     return f"{MNIST_NPZ} or {idx}" if dataset == "mnist" else idx
 
 
-def _read_from(folder: Path, dataset: str):  # noqa: ANN202 - the pair of splits above
-    """Read the dataset from ``folder`` if its files are there, else return None."""
+def _read_from(folder: Path, dataset: str, files: dict[str, str]):  # noqa: ANN202
+    """Read the dataset's splits from ``folder`` if its files are there, else return None.
+
+    The files read go into ``files`` with their digests.
+    """
     if dataset == "mnist" and (folder / MNIST_NPZ).is_file():
         try:
             with np.load(folder / MNIST_NPZ, allow_pickle=False) as f:
-                return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+                splits = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+            files[MNIST_NPZ] = file_digest(folder / MNIST_NPZ)
+            return splits
         except (OSError, ValueError, KeyError) as e:
             raise DataError(f"cannot read {folder / MNIST_NPZ}: {e}") from None
     paths = [_idx_path(folder, name) for name in IDX_FILES]
     if any(path is None for path in paths):
         return None
     x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
+    files.update({path.name: file_digest(path) for path in paths})
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -244,7 +289,10 @@ def _download(
     dataset: str, keras_home: Path, origin: str, label: str, wanted: str, target: Path
 ) -> None:
     """Fetch the files into Keras's cache, as ``keras.datasets.*.load_data()`` would."""
-    import keras  # only here: finding local files must not need TensorFlow
+    from search.runtime import start_tensorflow
+
+    start_tensorflow()  # only here, and quietly: finding local files must not need TensorFlow
+    import keras
 
     if dataset == "mnist":
         downloads = [(MNIST_NPZ, MNIST_NPZ_SHA256)]
@@ -264,9 +312,14 @@ def _download(
             )
     except Exception as e:  # noqa: BLE001 - any failure means the same to the user
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        debian = (
+            ", or install Debian's copy: sudo apt-get install dataset-fashion-mnist"
+            if dataset == "fashion_mnist"
+            else ""
+        )
         raise DataError(
             f"{label} is not on this machine and could not be downloaded ({reason}); "
-            f"put {wanted} in {target}, or in a folder named by [data] data_dir"
+            f"put {wanted} in {target}, or in a folder named by [data] data_dir{debian}"
         ) from None
 
 
@@ -274,11 +327,12 @@ def _download(
 
 
 def read_image_folder(
-    folder: Path, settings: DataSettings
+    folder: Path, settings: DataSettings, files: dict[str, str] | None = None
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Read ``folder/<class>/<image>`` into uint8 arrays; classes are the sorted folder names.
 
     Files that are not images (by suffix) are ignored; an image that cannot be read is an error.
+    Each image read goes into ``files`` as "<class>/<file>" with its digest.
     """
     if not folder.is_dir():
         raise DataError(f"image folder not found: {folder}")
@@ -290,14 +344,16 @@ def read_image_folder(
         )
     images, labels = [], []
     for label, class_dir in enumerate(class_dirs):
-        files = sorted(
+        images_of_class = sorted(
             p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
         )
-        if not files:
+        if not images_of_class:
             raise DataError(f"class folder {class_dir} has no images")
-        for path in files:
+        for path in images_of_class:
             images.append(read_image(path, settings.color_mode, settings.image_size))
             labels.append(label)
+            if files is not None:
+                files[f"{class_dir.name}/{path.name}"] = file_digest(path)
     names = tuple(p.name for p in class_dirs)
     return names, np.stack(images), np.asarray(labels, dtype=np.int64)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -14,7 +15,7 @@ import numpy as np
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
-from search.artifacts import MODEL_FILE, download_trial_model
+from search.artifacts import MODEL_FILE, download_trial_model, load_model_file
 from search.data import read_image, scale
 from search.errors import ExportError, StorageError
 from search.evaluation import saved_model_id, stored_test_evaluation
@@ -55,18 +56,21 @@ def export_best(
                 f"{output} is not an earlier export (it has no {CARD_FILE}); "
                 "not replacing it, even with --force"
             )
-    output = output.resolve()  # with_name() below needs a real last part, not "."
-
-    import keras  # only now: the checks above answer without TensorFlow
+    output = output.resolve()  # .parent below needs a real last part, not "."
 
     # Build the export beside its target and move it in place at the end, so that a failure
     # half-way never leaves a half-written export (nor removes an old one) under ``output``.
-    partial = output.with_name(output.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    # The scratch folder has a name of its own, so no folder of the user's is ever replaced.
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
+    except OSError as e:
+        blocker = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker else e.strerror
+        raise ExportError(f"cannot write the export to {output}: {reason}") from None
     try:
         download_trial_model(store, saved_model_id(best), partial / MODEL_FILE)
-        model = keras.saving.load_model(partial / MODEL_FILE)
+        model = load_model_file(partial / MODEL_FILE, f"the saved model of trial {best.number}")
         model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
         card = model_card(study, best, storage_url)
         (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
@@ -105,13 +109,23 @@ def model_card(
             "scale": "pixel / 255, so values lie in 0..1",
             "layout": "(N, height, width, channels)",
         },
-        "dataset": {key: value for key, value in data.items() if key not in ("class_names",)},
+        "dataset": {
+            **{key: value for key, value in data.items() if key not in ("class_names",)},
+            "fingerprint": _fingerprint_summary(data.get("fingerprint")),
+        },
         "keras_seed": best.user_attrs.get("keras_seed"),
         "param_count": best.user_attrs.get("param_count"),
         "flops": best.user_attrs.get("flops"),
         "versions": {name: _version(name) for name in LIBRARIES},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _fingerprint_summary(fingerprint: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The data's digest and how many files it covers (the study keeps each file's digest)."""
+    if fingerprint is None:
+        return None
+    return {"digest": fingerprint["digest"], "files": len(fingerprint["files"])}
 
 
 def _version(package: str) -> str | None:
@@ -157,9 +171,7 @@ def predict_images(folder: Path, images: list[Path], top_k: int = 3) -> list[Pre
     color_mode = "rgb" if channels == 3 else "grayscale"
     batch = scale(np.stack([read_image(path, color_mode, height) for path in images]))
 
-    import keras
-
-    model = keras.saving.load_model(folder / MODEL_FILE)
+    model = load_model_file(folder / MODEL_FILE, "the exported model")
     probabilities = model.predict(batch, verbose=0)
     names = card["class_names"]
     predictions = []

@@ -22,10 +22,6 @@ from search.storage_url import sqlite_path
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 OPTUNA_TABLE = "version_info"  # every Optuna RDB schema has it, since the first version
-# A worker that stops sending heartbeats (killed, machine lost) has its RUNNING trial failed by
-# the next worker or run, so that no trial stays RUNNING for ever.
-HEARTBEAT_SECONDS = 60
-GRACE_SECONDS = 180
 
 
 def display_url(url: str) -> str:
@@ -34,12 +30,17 @@ def display_url(url: str) -> str:
 
 
 def open_storage(
-    url: str, *, create: bool, writer: bool | None = None
+    url: str,
+    *,
+    create: bool,
+    writer: bool | None = None,
+    heartbeat: tuple[int, int] = (60, 180),
 ) -> optuna.storages.RDBStorage:
     """Open the database at ``url``; ``create`` allows a new one (only ``run`` creates).
 
     ``writer`` (default: ``create``) is for processes that run trials beside others; on SQLite
-    their transactions then begin immediately (see ``_begin_immediate``).
+    their transactions then begin immediately (see ``_begin_immediate``). ``heartbeat`` is the
+    interval and grace period, in seconds, of the trials' heartbeats (``search.recovery``).
 
     Raises:
         StorageError: no database there (and ``create`` is false), or one that is not Optuna's.
@@ -50,7 +51,7 @@ def open_storage(
         if not path.exists() or (path.is_file() and path.stat().st_size == 0):
             if not create:
                 raise StorageError(f"no study database at {path}; `lenet-search run` creates it")
-            _make_parent(path)
+            _require_folder(path)
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
     _check_is_optuna(url, create)
@@ -60,8 +61,8 @@ def open_storage(
             url,
             engine_kwargs=engine_kwargs,
             skip_table_creation=not create,
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
+            heartbeat_interval=heartbeat[0],
+            grace_period=heartbeat[1],
         )
     except Exception as e:  # noqa: BLE001 - driver errors vary by database
         raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
@@ -102,7 +103,7 @@ def study_lock(url: str) -> Iterator[None]:
     """
     path = sqlite_path(url)
     if path is not None:
-        _make_parent(path)
+        _require_folder(path)
         with open(path.with_name(path.name + ".lock"), "a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
@@ -127,11 +128,12 @@ def study_lock(url: str) -> Iterator[None]:
         yield
 
 
-def _make_parent(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise StorageError(f"cannot make a database at {path}: {e.strerror}") from None
+def _require_folder(path: Path) -> None:
+    """A database goes into a folder that exists: a mistyped path must not make new folders."""
+    if not path.parent.is_dir():
+        raise StorageError(
+            f"cannot make a database at {path}: the folder {path.parent} does not exist"
+        )
 
 
 def load_study(storage: optuna.storages.RDBStorage, name: str) -> optuna.Study:

@@ -1,4 +1,4 @@
-"""Storage URLs: check their form and make relative SQLite paths absolute."""
+"""Storage URLs: check their form and driver, and make relative SQLite paths absolute."""
 
 from __future__ import annotations
 
@@ -7,30 +7,44 @@ from pathlib import Path
 import sqlalchemy.engine
 import sqlalchemy.exc
 
+URL_HELP = "use sqlite:///path/to/file.db or postgresql://user:password@host/database"
+# PostgreSQL goes through psycopg 3, the `postgres` extra; SQLAlchemy's plain "postgresql://"
+# would look for psycopg2.
+POSTGRES_DRIVER = "postgresql+psycopg"
+INSTALL_HINTS = {
+    "psycopg": "pip install 'lenet-search[postgres]'",
+    "MySQLdb": "pip install mysqlclient",
+    "pymysql": "pip install PyMySQL",
+}
+
 
 def resolve_storage_url(url: str, base_dir: Path) -> str:
     """Return ``url`` with a relative SQLite path resolved against ``base_dir``.
 
+    ``postgresql://`` and ``postgres://`` URLs are given psycopg 3 as their driver. The driver
+    is imported here, so that a missing one is reported before any data is loaded.
+
     Raises:
-        ValueError: the URL cannot be parsed, or names a database SQLAlchemy has no driver for.
+        ValueError: the URL cannot be parsed, or its database's driver is not installed.
     """
     try:
         parsed = sqlalchemy.engine.make_url(url)
-        parsed.get_dialect()
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername=POSTGRES_DRIVER)
+            url = parsed.render_as_string(hide_password=False)
+        parsed.get_dialect().import_dbapi()
     except sqlalchemy.exc.NoSuchModuleError:  # a subclass of ArgumentError, so caught first
         raise ValueError(
-            f'"{url}" names an unknown kind of database "{parsed.drivername}"; '
-            "use sqlite:///path/to/file.db or postgresql://user:password@host/database"
+            f'"{url}" names an unknown kind of database "{parsed.drivername}"; {URL_HELP}'
         ) from None
     except sqlalchemy.exc.ArgumentError:
+        raise ValueError(f'"{url}" is not a database URL; {URL_HELP}') from None
+    except ImportError as e:
+        package = (e.name or "").split(".")[0]
+        hint = INSTALL_HINTS.get(package, f"pip install {package}")
         raise ValueError(
-            f'"{url}" is not a database URL; use sqlite:///path/to/file.db '
-            "or postgresql://user:password@host/database"
-        ) from None
-    except ModuleNotFoundError as e:
-        raise ValueError(
-            f'"{url}" needs the Python package {e.name}, which is not installed '
-            "(for PostgreSQL: pip install 'lenet-search[postgres]')"
+            f'"{_hidden(url)}" needs the Python package {package}, which is not installed; '
+            f"install it with: {hint}"
         ) from None
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
@@ -50,3 +64,7 @@ def sqlite_path(url: str) -> Path | None:
     ):
         return None
     return Path(parsed.database)
+
+
+def _hidden(url: str) -> str:
+    return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)

@@ -10,21 +10,29 @@ PostgreSQL, can join a study at any time. The test split is evaluated here, once
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.artifacts import FileSystemArtifactStore
 from optuna.distributions import check_distribution_compatibility
 
 from search import interrupts
-from search.artifacts import open_artifact_store
-from search.config import StudyConfig
-from search.data import Dataset
-from search.errors import ConfigError
+from search.artifacts import (
+    artifact_folder_taken,
+    claim_folder,
+    folder_owner,
+    open_artifact_store,
+)
+from search.config import StudyConfig, config_record
+from search.data import Dataset, data_fingerprint
+from search.errors import ConfigError, StorageError
 from search.evaluation import TestEvaluation, evaluate_best_on_test
 from search.precision import choose_precision
 from search.progress import Progress
 from search.pruning import make_pruner
+from search.recovery import recover_stale_trials
 from search.runtime import start_tensorflow
 from search.sampler import TrialSeededTPESampler
 from search.space import distributions, largest
@@ -65,65 +73,99 @@ def run_study(
     """
     progress = progress or Progress()
     with interrupts.caught():
-        return _run(config, dataset, progress, allow_changes, show_logs)
+        started = time.perf_counter()
+        store = open_artifact_store(config.study.artifacts, create=True)
+        _check_artifact_owner(config)
+        study = create_or_resume_study(config, dataset, allow_changes)
+        workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
+        test = None
+        if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
+            start_tensorflow(show_logs=show_logs)
+            test = evaluate_best_on_test(study, dataset, store)
+        wall = time.perf_counter() - started
+        return RunResult(study, interrupts.received() > 0, wall, test, workers, precision)
 
 
-def _run(
+def join_study(
     config: StudyConfig,
     dataset: Dataset,
-    progress: Progress,
-    allow_changes: bool,
-    show_logs: bool,
+    *,
+    progress: Progress | None = None,
+    allow_changes: bool = False,
+    show_logs: bool = False,
 ) -> RunResult:
-    started = time.perf_counter()
-    store = open_artifact_store(config.study.artifacts, create=True)
-    study = create_or_resume_study(config, dataset, allow_changes)
+    """Run trials of a study that exists (`lenet-search worker`), with its recorded settings.
 
-    trials_left = config.study.n_trials - count_done(study)
-    interrupted, workers, precision = False, 0, None
-    if trials_left > 0:
-        plan = plan_workers(config.run.workers, trials_left)
-        choice = choose_precision(config.training.precision)
-        workers, precision = plan.count, choice.policy
-        progress.run_started(
-            tally(study),
-            plan.count,
-            [
-                f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each",
-                f"precision: {choice.policy} ({choice.reason})",
-            ],
-        )
-        timeout = config.study.timeout
-        deadline = time.time() + timeout if timeout is not None else None
-        if plan.count == 1:
-            start_tensorflow(show_logs=show_logs)
-            from search.objective import Objective, TrainingDiverged
+    Unlike ``run_study`` it neither creates the study nor evaluates the test split: the `run`
+    that made the study does that, once, when it next runs.
 
-            objective = Objective(config, dataset, store, progress, precision)
-            limits = RunLimits(config.study.n_trials, _Budget(trials_left), deadline)
-            try:
-                run_trials(
-                    study, objective, limits, progress, config.study.storage, (TrainingDiverged,)
-                )
-            except KeyboardInterrupt:
-                interrupted = True
-        else:
-            interrupted = run_worker_pool(
-                study,
-                config,
-                plan,
-                precision=precision,
-                trials_left=trials_left,
-                deadline=deadline,
-                progress=progress,
-                show_logs=show_logs,
+    Raises:
+        ConfigError: the data differs from the study's and ``allow_changes`` is false.
+        StorageError: the storage or the artifact folder cannot be opened.
+    """
+    progress = progress or Progress()
+    with interrupts.caught():
+        started = time.perf_counter()
+        store = open_artifact_store(config.study.artifacts, create=False)
+        with study_lock(config.study.storage):
+            storage = open_storage(
+                config.study.storage, create=False, writer=True, heartbeat=heartbeat_of(config)
             )
-    test = None
-    if interrupts.received() < 2:  # a second Ctrl-C skips the test split; the summary stays
-        start_tensorflow(show_logs=show_logs)
-        test = evaluate_best_on_test(study, dataset, store)
-    interrupted = interrupted or interrupts.received() > 0
-    return RunResult(study, interrupted, time.perf_counter() - started, test, workers, precision)
+            study = load_study_for_trials(config, storage)
+            _record_or_check_settings(study, config, dataset, allow_changes)
+            claim_folder(config.study.artifacts, config.study.name, _uid(study))
+        workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
+        wall = time.perf_counter() - started
+        return RunResult(study, interrupts.received() > 0, wall, None, workers, precision)
+
+
+def _run_trials(
+    study: optuna.Study,
+    config: StudyConfig,
+    dataset: Dataset,
+    store: FileSystemArtifactStore,
+    progress: Progress,
+    show_logs: bool,
+) -> tuple[int, str | None]:
+    """Run the trials the study lacks, here or in worker processes; (workers, precision)."""
+    recover_stale_trials(study, config.study.storage)
+    trials_left = config.study.n_trials - count_done(study)
+    if trials_left <= 0:
+        return 0, None
+    plan = plan_workers(config.run.workers, trials_left)
+    choice = choose_precision(config.training.precision)
+    progress.run_started(
+        tally(study),
+        plan.count,
+        [
+            f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each",
+            f"precision: {choice.policy} ({choice.reason})",
+        ],
+    )
+    timeout = config.study.timeout
+    deadline = time.time() + timeout if timeout is not None else None
+    if plan.count > 1:
+        run_worker_pool(
+            study,
+            config,
+            plan,
+            precision=choice.policy,
+            trials_left=trials_left,
+            deadline=deadline,
+            progress=progress,
+            show_logs=show_logs,
+        )
+        return plan.count, choice.policy
+    start_tensorflow(show_logs=show_logs)
+    from search.objective import Objective, TrainingDiverged
+
+    objective = Objective(config, dataset, store, progress, choice.policy)
+    limits = RunLimits(config.study.n_trials, _Budget(trials_left), deadline)
+    try:
+        run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    except KeyboardInterrupt:
+        pass  # recorded: interrupts.received() says so
+    return 1, choice.policy
 
 
 @dataclass
@@ -142,7 +184,7 @@ def create_or_resume_study(
     create it once.
     """
     with study_lock(config.study.storage):
-        storage = open_storage(config.study.storage, create=True)
+        storage = open_storage(config.study.storage, create=True, heartbeat=heartbeat_of(config))
         sampler, pruner = _sampler_and_pruner(config)
         study = optuna.create_study(
             study_name=config.study.name,
@@ -153,7 +195,36 @@ def create_or_resume_study(
             load_if_exists=True,
         )
         _record_or_check_settings(study, config, dataset, allow_changes)
+        claim_folder(config.study.artifacts, config.study.name, _uid(study))
     return study
+
+
+def _uid(study: optuna.Study) -> str:
+    """The study's own identity, given on first use; it claims the study's artifact folder."""
+    if "uid" not in study.user_attrs:
+        study.set_user_attr("uid", uuid.uuid4().hex)
+    return study.user_attrs["uid"]
+
+
+def _check_artifact_owner(config: StudyConfig) -> None:
+    """Refuse, before the database is touched, an artifact folder another study claimed."""
+    owner = folder_owner(config.study.artifacts)
+    if owner is None:
+        return
+    uid = None
+    try:
+        storage = open_storage(config.study.storage, create=False)
+        uid = optuna.load_study(study_name=config.study.name, storage=storage).user_attrs.get(
+            "uid"
+        )
+    except (StorageError, KeyError):
+        pass  # no database, or no such study in it yet: this would be a new study
+    if owner.get("uid") != uid:
+        raise StorageError(artifact_folder_taken(config.study.artifacts, owner, config.study.name))
+
+
+def heartbeat_of(config: StudyConfig) -> tuple[int, int]:
+    return config.study.heartbeat_interval, config.study.grace_period
 
 
 def load_study_for_trials(
@@ -180,32 +251,77 @@ def _max_epochs(config: StudyConfig) -> int:
 def _record_or_check_settings(
     study: optuna.Study, config: StudyConfig, dataset: Dataset, allow_changes: bool
 ) -> None:
-    """Store what the study was made with, or refuse a resume whose settings differ."""
+    """Store what the study was made with, or refuse a resume whose settings or data differ."""
     if study.direction != optuna.study.StudyDirection.MAXIMIZE:
         raise ConfigError(
             f'study "{config.study.name}" minimizes its objective, but lenet-search maximizes '
             "validation accuracy; give the study another [study] name"
         )
+    data = dataset_record(dataset, config)
     stored = study.user_attrs.get("settings")
     if stored is None:
-        study.set_user_attr("settings", config.fingerprint)
-        study.set_user_attr("artifact_dir", str(config.study.artifacts))
-        study.set_user_attr("data", dataset_record(dataset, config))
+        _record(study, config, data)
         return
-    differences = settings_differences(stored, config.fingerprint)
-    if not differences:
+    differences = settings_differences(stored, config.file_settings)
+    data_changes = data_differences(study.user_attrs.get("data", {}), data)
+    if not differences and not data_changes:
         return
     if not allow_changes:
+        problems = []
+        if differences:
+            problems.append(
+                f'study "{config.study.name}" was made with other settings than {config.path} '
+                f"has now: {'; '.join(differences)}"
+            )
+        if data_changes:
+            problems.append(
+                f'the data of study "{config.study.name}" changed since the study was made: '
+                f"{'; '.join(data_changes)}"
+            )
         raise ConfigError(
-            f'study "{config.study.name}" was made with other settings than {config.path} has '
-            f"now: {'; '.join(differences)}. Pass --allow-changes to go on with the new "
-            "settings, or give the study another [study] name"
+            ". ".join(problems) + ". Pass --allow-changes to go on with the new settings and "
+            "data, or give the study another [study] name"
         )
     _check_compatible(study, config)
     changes = study.user_attrs.get("settings_changes", [])
-    study.set_user_attr("settings_changes", [*changes, differences])
-    study.set_user_attr("settings", config.fingerprint)
-    study.set_user_attr("data", dataset_record(dataset, config))
+    study.set_user_attr("settings_changes", [*changes, differences + data_changes])
+    _record(study, config, data)
+
+
+def _record(study: optuna.Study, config: StudyConfig, data: dict[str, Any]) -> None:
+    """What the study is made with: for resumes, `worker`, export and the dashboard."""
+    study.set_user_attr("settings", config.file_settings)
+    study.set_user_attr("config", config_record(config))
+    study.set_user_attr("artifact_dir", str(config.study.artifacts))
+    study.set_user_attr("data", data)
+
+
+def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """How the data changed, from two ``dataset_record``s; empty when it is the same.
+
+    Studies recorded before data fingerprints existed have nothing to compare with.
+    """
+    old_print, new_print = old.get("fingerprint"), new["fingerprint"]
+    if old_print is None or old_print["digest"] == new_print["digest"]:
+        return []
+    old_files, new_files = old_print["files"], new_print["files"]
+    changes = []
+    for what, names in (
+        ("added", new_files.keys() - old_files.keys()),
+        ("removed", old_files.keys() - new_files.keys()),
+        (
+            "changed",
+            {n for n in old_files.keys() & new_files.keys() if old_files[n] != new_files[n]},
+        ),
+    ):
+        if names:
+            shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+            changes.append(f"{len(names)} file{'s' if len(names) > 1 else ''} {what} ({shown})")
+    for split, size in new["sizes"].items():
+        before = old.get("sizes", {}).get(split)
+        if before != size:
+            changes.append(f"{split} split {before} -> {size} images")
+    return changes or ["the same files give other splits"]
 
 
 def _check_compatible(study: optuna.Study, config: StudyConfig) -> None:
@@ -225,7 +341,7 @@ def _check_compatible(study: optuna.Study, config: StudyConfig) -> None:
 
 
 def dataset_record(dataset: Dataset, config: StudyConfig) -> dict[str, Any]:
-    """What an export needs to know of the data without loading it."""
+    """What an export needs to know of the data without loading it, and its fingerprint."""
     data = config.data
     return {
         "dataset": dataset.name,
@@ -240,6 +356,7 @@ def dataset_record(dataset: Dataset, config: StudyConfig) -> dict[str, Any]:
             "validation": len(dataset.y_val),
             "test": len(dataset.y_test),
         },
+        "fingerprint": data_fingerprint(dataset),
     }
 
 

@@ -27,6 +27,13 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
         return None
 
 
+def first_failure(study: optuna.Study) -> str | None:
+    """The recorded reason of the study's first failed trial, if any failed."""
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        return trial.user_attrs.get("fail_reason", "no reason recorded")
+    return None
+
+
 def trial_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     """Everything the trial trained with: the sampled values and the study file's fixed ones."""
     return {**trial.user_attrs.get("hyperparameters", {}), **trial.params}

@@ -20,29 +20,43 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from search import interrupts
 from search.progress import Progress, QueueProgress, TrialOutcome
-from search.storage import HEARTBEAT_SECONDS, study_lock
+from search.recovery import RETRY_OF, recover_stale_trials
+from search.storage import study_lock
 from search.trials import ACTIVE_STATES
 
 
 class Heartbeat:
-    """Records the trial's heartbeat in the storage every ``HEARTBEAT_SECONDS`` while it runs,
-    so that a worker that dies without a word has its trial failed by the others."""
+    """While a trial runs: record its heartbeat every interval, so that the study learns if this
+    worker dies, and recover the trials of workers that did (``search.recovery``)."""
 
-    def __init__(self, storage: Any, trial_id: int) -> None:
+    def __init__(self, study: optuna.Study, trial_id: int, storage_url: str) -> None:
+        storage = study._storage
         storage.record_heartbeat(trial_id)  # the first beat before training starts
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._beat, args=(storage, trial_id), name="heartbeat", daemon=True
+            target=self._beat,
+            args=(study, trial_id, storage_url, storage.get_heartbeat_interval()),
+            name="heartbeat",
+            daemon=True,
         )
         self._thread.start()
 
-    def _beat(self, storage: Any, trial_id: int) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            storage.record_heartbeat(trial_id)
+    def _beat(self, study: optuna.Study, trial_id: int, storage_url: str, interval: int) -> None:
+        while not self._stop.wait(interval):
+            # A database hiccup must not stop the beats: the trial would look dead to others.
+            for step in (
+                lambda: study._storage.record_heartbeat(trial_id),
+                lambda: recover_stale_trials(study, storage_url),
+            ):
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - tried again at the next beat
+                    pass
 
     def stop(self) -> None:
         self._stop.set()
@@ -76,7 +90,7 @@ def run_trials(
         trial = reserve_trial(study, limits, storage_url)
         if trial is None:
             return
-        heartbeat = Heartbeat(study._storage, trial._trial_id)
+        heartbeat = Heartbeat(study, trial._trial_id, storage_url)
         state, value, reason, error = TrialState.FAIL, None, None, None
         try:
             value, state = objective(trial), TrialState.COMPLETE
@@ -86,6 +100,8 @@ def run_trials(
             reason = str(e)
         except KeyboardInterrupt as e:
             reason, error = "interrupted (Ctrl-C)", e
+        except UpdateFinishedTrialError:
+            pass  # another worker failed it as dead (this one was paused past the grace period)
         except Exception as e:  # a bug: record the trial as failed, then let it surface
             reason, error = f"{type(e).__name__}: {e}", e
         heartbeat.stop()
@@ -98,13 +114,17 @@ def run_trials(
 
 def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> optuna.Trial | None:
     """A new RUNNING trial, or None when the study is full or this run's budget is spent."""
+    recover_stale_trials(study, storage_url)  # trials of dead workers free their places first
     with study_lock(storage_url):
-        # Trials of workers that died are failed first, so that they free their places.
-        optuna.storages.fail_stale_trials(study)
         active = len(study.get_trials(deepcopy=False, states=ACTIVE_STATES))
-        if active >= limits.n_trials or limits.budget.value <= 0:
+        # A retry repeats the trial of a worker that died, so it does not spend this run's
+        # budget (which stops a run whose every trial fails); study.ask() runs it first.
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        retry = bool(waiting) and RETRY_OF in waiting[0].user_attrs
+        if active >= limits.n_trials or (limits.budget.value <= 0 and not retry):
             return None
-        limits.budget.value -= 1
+        if not retry:
+            limits.budget.value -= 1
         with warnings.catch_warnings():
             # Optuna warns that heartbeats belong to Study.optimize; ours are run by Heartbeat.
             warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
@@ -118,11 +138,15 @@ def _record_end(
     value: float | None,
     reason: str | None,
 ) -> None:
-    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-    trial.set_user_attr("worker_rss_mb", round(current_rss_mb(), 1))
-    if reason is not None:
-        trial.set_user_attr("fail_reason", reason)
-    study.tell(trial, value if state == TrialState.COMPLETE else None, state=state)
+    try:
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("worker_rss_mb", round(current_rss_mb(), 1))
+        if reason is not None:
+            trial.set_user_attr("fail_reason", reason)
+        value = value if state == TrialState.COMPLETE else None
+        study.tell(trial, value, state=state, skip_if_finished=True)
+    except UpdateFinishedTrialError:
+        pass  # another worker took this trial for dead (this one was paused past the grace)
 
 
 def current_rss_mb() -> float:
@@ -193,12 +217,14 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     from search.data import load_dataset
     from search.objective import Objective, TrainingDiverged
     from search.storage import open_storage
-    from search.study import load_study_for_trials
+    from search.study import heartbeat_of, load_study_for_trials
 
     config = job.config
     dataset = load_dataset(config.data)
     store = open_artifact_store(config.study.artifacts, create=False)
-    storage = open_storage(config.study.storage, create=False, writer=True)
+    storage = open_storage(
+        config.study.storage, create=False, writer=True, heartbeat=heartbeat_of(config)
+    )
     study = load_study_for_trials(config, storage)
     progress = QueueProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)

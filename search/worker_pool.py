@@ -24,6 +24,7 @@ from search import interrupts
 from search.config import StudyConfig
 from search.errors import LenetSearchError
 from search.progress import Progress, TrialOutcome
+from search.recovery import fail_and_retry
 from search.worker import WorkerJob, worker_main
 
 # Measured on this project's 2-core machine: a worker training the fashion study holds 1.3 to
@@ -85,8 +86,9 @@ def run_worker_pool(
     deadline: float | None,
     progress: Progress,
     show_logs: bool = False,
-) -> bool:
-    """Run the study's missing trials in ``plan.count`` processes; True if interrupted.
+) -> None:
+    """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
+    signal arrives (``search.interrupts``).
 
     Raises:
         LenetSearchError: a worker met a problem in the user's input or environment.
@@ -128,7 +130,6 @@ def run_worker_pool(
         raise LenetSearchError(watch.errors[0])
     if watch.crashes:
         raise RuntimeError(f"a worker process crashed:\n{watch.crashes[0]}")
-    return interrupts.received() > 0
 
 
 class _Watch:
@@ -180,14 +181,13 @@ def _stop(workers: list, events: multiprocessing.Queue, watch: _Watch) -> None:
 
 
 def _fail_orphans(study: optuna.Study, watch: _Watch, workers: list) -> None:
-    """Fail the trials that workers which died (killed, crashed) left RUNNING."""
+    """Fail the trials that workers which died (killed, crashed) left RUNNING; retry them once."""
     running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     for number, index in watch.running.items():
         if number not in running:
             continue
         code = workers[index].exitcode
         reason = f"its worker process ended without recording it (exit code {code})"
-        optuna.Trial(study, running[number]._trial_id).set_user_attr("fail_reason", reason)
-        study.tell(number, state=TrialState.FAIL)
-        epochs_run = running[number].user_attrs.get("epochs_run")
-        watch.progress.trial_ended(TrialOutcome(number, "FAIL", None, epochs_run, reason))
+        if fail_and_retry(study, running[number]._trial_id, reason) is not None:
+            epochs_run = running[number].user_attrs.get("epochs_run")
+            watch.progress.trial_ended(TrialOutcome(number, "FAIL", None, epochs_run, reason))

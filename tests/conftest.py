@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,30 @@ def copy_of(folder: Path, tmp_path: Path) -> Path:
     import shutil
 
     return Path(shutil.copytree(folder, tmp_path / "copy"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a database on a real PostgreSQL server started for this test session."""
+    from tests import postgres
+
+    bindir = postgres.binaries()
+    if bindir is None:
+        message = "PostgreSQL is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("LENET_SEARCH_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with postgres.server(bindir) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """The test server's database, emptied of studies after each test."""
+    yield postgres_server
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(postgres_server)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()

@@ -33,6 +33,18 @@ def command(*args: str, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
+def start(*args: str, **kwargs) -> subprocess.Popen:
+    """The CLI in a process of its own, for tests that signal it or run several at once."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=kwargs.pop("cwd", ROOT),
+        **kwargs,
+    )
+
+
 def error_of(capsys: pytest.CaptureFixture, *argv: str) -> str:
     """Run the CLI in this process; assert exit 2 and return its one stderr line."""
     assert main(list(argv)) == 2
@@ -211,13 +223,7 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
         tmp_path, n_trials=50, edits={"epochs = { low = 1, high = 3 }": "epochs = 40"}
     )
     database = tmp_path / "tiny.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "run", str(study_file)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start("run", str(study_file))
     try:
         deadline = time.monotonic() + 240
         while _count(database, "COMPLETE") < 1:
@@ -262,15 +268,13 @@ def test_dashboard_serves_the_study(finished_study: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "dashboard", str(finished_study / "tiny.toml"),
-         "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start(
+        "dashboard",
+        str(finished_study / "tiny.toml"),
+        "--port",
+        str(port),
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -288,3 +292,119 @@ def test_dashboard_serves_the_study(finished_study: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_more_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsys) -> None:
+    study_file = str(finished_study / "tiny.toml")
+    before = (finished_study / "tiny.db").read_bytes()
+    assert error_of(capsys, "run", study_file, "--seed", "4294967296") == (
+        "--seed must be an integer from 0 to 4294967295, got 4294967296"
+    )
+    assert error_of(capsys, "dashboard", study_file, "--port", "99999") == (
+        "--port must be a port number from 1 to 65535, got 99999"
+    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert error_of(capsys, "export", study_file, "--output", str(blocker / "out")) == (
+        f"cannot write the export to {blocker / 'out'}: {blocker} is a file, not a folder"
+    )
+    other = tmp_path / "mysql.toml"
+    other.write_text(
+        (finished_study / "tiny.toml")
+        .read_text()
+        .replace("seed = 0", 'seed = 0\nstorage = "mysql://u:secret@host/db"')
+    )
+    assert error_of(capsys, "run", str(other)) == (
+        f'{other}: [study] storage: "mysql://u:***@host/db" needs the Python package MySQLdb, '
+        "which is not installed; install it with: pip install mysqlclient"
+    )
+    assert (finished_study / "tiny.db").read_bytes() == before
+
+
+def test_a_damaged_export_is_one_error_line(finished_study: Path, tmp_path: Path) -> None:
+    output = tmp_path / "export"
+    assert (
+        command("export", str(finished_study / "tiny.toml"), "--output", str(output)).returncode
+        == 0
+    )
+    model = output / "model.keras"
+    model.write_bytes(model.read_bytes()[:2000])  # truncated
+    image = next((finished_study / "shapes" / "circle").glob("*.png"))
+    result = command("predict", str(output), str(image))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "Error: the exported model (model.keras) cannot be loaded, it may be damaged or "
+        "truncated: "
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_export_never_touches_a_partial_folder_of_the_users(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "out.partial"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    result = command(
+        "export", str(finished_study / "tiny.toml"), "--output", str(tmp_path / "out")
+    )
+    assert result.returncode == 0, result.stderr
+    assert (mine / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.partial"]
+
+
+@pytest.mark.slow
+def test_a_run_in_which_no_trial_completes_says_why(tmp_path: Path, image_folder: Path) -> None:
+    # A learning rate that makes every trial diverge.
+    study_file = write_study(tmp_path, edits={"learning_rate = 0.01": "learning_rate = 1e12"})
+    result = command("run", str(study_file), "--quiet")
+    assert result.returncode == 1
+    assert result.stderr == (
+        'Error: no trial of study "tiny" completed; the first failure: loss or weights became '
+        "NaN or infinite in epoch 1\n"
+    )
+    assert 'study "tiny": no trial completed' in result.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_while_run_starts_is_an_interrupt(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path)
+    process = start("run", str(study_file))
+    time.sleep(1.0)  # loading the data or starting TensorFlow
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err.endswith(("Interrupted.\n", "`run` again to resume.\n", "run again to resume.\n"))
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_worker_joins_a_study_from_its_storage_alone(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path, n_trials=2)
+    assert command("run", str(study_file), "--quiet").returncode == 0
+    url = f"sqlite:///{tmp_path}/tiny.db"
+    workers = [
+        start(
+            *("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "7", "--quiet"),
+            cwd=tmp_path.parent,  # no study file anywhere near
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0 and err == "", err
+        assert "test accuracy:       " in out  # the stored one, from the `run`
+    assert _count(tmp_path / "tiny.db", "COMPLETE") == 7
+
+    # This machine's copy of the data differs: one image changed.
+    image = next((image_folder / "vertical").glob("*.png"))
+    image.write_bytes((image_folder / "circle" / "0.png").read_bytes())
+    before = (tmp_path / "tiny.db").read_bytes()
+    refused = command("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "8")
+    assert refused.returncode == 2
+    assert refused.stderr.endswith(
+        'the data of study "tiny" changed since the study was made: 1 file changed '
+        f"(vertical/{image.name}). Pass --allow-changes to go on with the new settings and "
+        "data, or give the study another [study] name\n"
+    )
+    assert (tmp_path / "tiny.db").read_bytes() == before

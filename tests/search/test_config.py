@@ -105,8 +105,16 @@ BAD_EDITS = [
     ),
     (
         {"seed = 0": "seed = 0\nseeed = 1"},
-        "[study] seeed is not a known key; "
-        "known: artifacts, n_trials, name, seed, storage, timeout",
+        "[study] seeed is not a known key; known: artifacts, grace_period, heartbeat_interval, "
+        "n_trials, name, seed, storage, timeout",
+    ),
+    (
+        {"seed = 0": "seed = 4294967296"},
+        "[study] seed must be at most 4294967295, got 4294967296",
+    ),
+    (
+        {"seed = 0": "seed = 0\nheartbeat_interval = 10\ngrace_period = 10"},
+        "[study] grace_period must be longer than heartbeat_interval (10 s), got 10",
     ),
     (
         {"[pruner]": "[prunner]"},
@@ -247,8 +255,12 @@ def test_missing_and_non_toml_files(tmp_path: Path) -> None:
 def test_bad_flag_values(study_file: Path) -> None:
     with pytest.raises(ConfigError, match="^--n-trials must be a positive integer, got 0$"):
         load_config(study_file, n_trials=0)
-    with pytest.raises(ConfigError, match="^--seed must be a non-negative integer, got -1$"):
+    with pytest.raises(ConfigError) as error:
         load_config(study_file, seed=-1)
+    assert str(error.value) == "--seed must be an integer from 0 to 4294967295, got -1"
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, seed=2**32)
+    assert str(error.value) == "--seed must be an integer from 0 to 4294967295, got 4294967296"
     with pytest.raises(ConfigError, match="^--timeout must be a positive number of seconds, got"):
         load_config(study_file, timeout=float("nan"))
     with pytest.raises(ConfigError) as error:

@@ -1,3 +1,5 @@
+import dataclasses
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -8,6 +10,8 @@ from search.config import DataSettings
 from search.data import (
     DEBIAN_FASHION_MNIST,
     FASHION_CLASSES,
+    IDX_FILES,
+    data_fingerprint,
     load_dataset,
     stratified_split,
 )
@@ -80,9 +84,41 @@ def test_too_few_images_for_a_validation_split(tmp_path: Path) -> None:
     with pytest.raises(DataError) as error:
         load_dataset(DataSettings("mnist", data_dir=folder, train_samples=10))
     assert str(error.value) == (
-        "the validation split of mnist is empty: 10 training images are too few; "
-        "use more images, or a larger validation_split or test_split"
+        "the validation split of mnist is empty: [data] train_samples = 10 keeps 10 training "
+        "images, too few for one of each of its 10 classes in every split; use more images, or "
+        "a larger validation_split or test_split"
     )
+
+
+def test_the_fingerprint_names_the_files_and_changes_with_any_of_them(
+    image_folder: Path, tmp_path: Path
+) -> None:
+    first = data_fingerprint(load_dataset(images(image_folder)))
+    assert first == data_fingerprint(load_dataset(images(image_folder)))
+    assert len(first["files"]) == 60 and "circle/0.png" in first["files"]
+    assert (
+        first["files"]["circle/0.png"]
+        == hashlib.sha256((image_folder / "circle" / "0.png").read_bytes()).hexdigest()
+    )
+    (image_folder / "circle" / "0.png").write_bytes(
+        (image_folder / "vertical" / "0.png").read_bytes()
+    )
+    changed = data_fingerprint(load_dataset(images(image_folder)))
+    assert changed["digest"] != first["digest"]
+    assert {k for k in first["files"] if first["files"][k] != changed["files"][k]} == {
+        "circle/0.png"
+    }
+    # Another split of the same files is other data too.
+    resplit = data_fingerprint(
+        load_dataset(dataclasses.replace(images(image_folder), split_seed=1))
+    )
+    assert resplit["digest"] != changed["digest"] and resplit["files"] == changed["files"]
+
+
+def test_the_fingerprint_of_mnist_covers_its_files(tmp_path: Path) -> None:
+    folder = make_idx_folder(tmp_path / "idx")
+    fingerprint = data_fingerprint(load_dataset(DataSettings("mnist", data_dir=folder)))
+    assert sorted(fingerprint["files"]) == sorted(f"{name}.gz" for name in IDX_FILES)
 
 
 def test_mnist_from_data_dir_and_subset(tmp_path: Path) -> None:

@@ -54,3 +54,38 @@ def test_unknown_study_name_lists_the_studies_there(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as error:
         load_study(open_storage(url, create=False), "gamma")
     assert str(error.value) == f'no study named "gamma" in {url}; studies there: "alpha", "beta"'
+
+
+def test_postgresql_storage_and_its_study_lock(postgres_url: str) -> None:
+    import threading
+    import time
+
+    from search.storage import study_lock
+
+    storage = open_storage(postgres_url, create=True)
+    optuna.create_study(study_name="pg", storage=storage, direction="maximize")
+    assert load_study(open_storage(postgres_url, create=False), "pg").study_name == "pg"
+    # The advisory lock is held by one holder at a time, across connections.
+    order = []
+
+    def second() -> None:
+        with study_lock(postgres_url):
+            order.append("second")
+
+    with study_lock(postgres_url):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        order.append("first")
+    thread.join()
+    assert order == ["first", "second"]
+
+
+def test_a_database_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "typo" / "s.db"
+    with pytest.raises(StorageError) as error:
+        open_storage(sqlite_url(path), create=True)
+    assert str(error.value) == (
+        f"cannot make a database at {path}: the folder {tmp_path / 'typo'} does not exist"
+    )
+    assert not path.parent.exists()

@@ -1,4 +1,5 @@
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +79,8 @@ def test_changed_settings_are_refused_unless_allowed(finished_study: Path, tmp_p
     assert str(error.value) == (
         f'study "tiny" was made with other settings than {path} has now: '
         "data.validation_split 0.25 -> 0.3; search_space.epochs.high 3 -> 2. "
-        "Pass --allow-changes to go on with the new settings, or give the study another "
-        "[study] name"
+        "Pass --allow-changes to go on with the new settings and data, or give the study "
+        "another [study] name"
     )
     assert database.read_bytes() == before
     config = dataclasses.replace(config, study=dataclasses.replace(config.study, n_trials=2))
@@ -188,3 +189,54 @@ def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_fo
     pruned = trials[1]
     assert pruned.user_attrs["epochs_run"] == len(pruned.intermediate_values) <= 3
     assert "artifact_id" not in pruned.user_attrs
+
+
+def test_changed_data_is_refused_naming_the_change(finished_study: Path, tmp_path: Path) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    circle = folder / "shapes" / "circle"
+    for n in (20, 21):  # two more images of one class
+        shutil.copy(circle / "0.png", circle / f"{n}.png")
+    config = load_config(folder / "tiny.toml", n_trials=3)
+    before = (folder / "tiny.db").read_bytes()
+    with pytest.raises(ConfigError) as error:
+        run_study(config, load_dataset(config.data))
+    assert str(error.value) == (
+        'the data of study "tiny" changed since the study was made: 2 files added '
+        "(circle/20.png, circle/21.png); train split 33 -> 34 images; test split 15 -> 16 "
+        "images. Pass --allow-changes to go on with the new settings and data, or give the "
+        "study another [study] name"
+    )
+    assert (folder / "tiny.db").read_bytes() == before
+    result = run_study(config, load_dataset(config.data), allow_changes=True)
+    assert result.study.user_attrs["settings_changes"][-1][0].startswith("2 files added")
+    assert result.study.user_attrs["data"]["sizes"]["train"] == 34
+
+
+def test_an_artifact_folder_serves_one_study(finished_study: Path, tmp_path: Path) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    other = write_study(
+        folder, name="other", edits={"seed = 0": 'seed = 0\nartifacts = "tiny_artifacts"'}
+    )
+    config = load_config(other)
+    with pytest.raises(StorageError) as error:
+        run_study(config, load_dataset(config.data))
+    assert str(error.value) == (
+        f'the artifact folder {folder.resolve()}/tiny_artifacts belongs to study "tiny", not to '
+        'study "other"; give this study a folder of its own with [study] artifacts'
+    )
+    assert not (folder / "other.db").exists()
+
+
+def test_a_new_study_of_the_same_name_does_not_take_the_old_ones_folder(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    (folder / "tiny.db").rename(folder / "old.db")
+    config = load_config(folder / "tiny.toml")
+    with pytest.raises(StorageError) as error:
+        run_study(config, load_dataset(config.data))
+    assert str(error.value) == (
+        f"the artifact folder {folder.resolve()}/tiny_artifacts belongs to another study named "
+        '"tiny" (an earlier one, whose database moved or was deleted?); give this study a '
+        "folder of its own with [study] artifacts"
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from search.worker_pool import plan_workers
 from tests.conftest import write_study
-from tests.search.test_cli import ROOT, command
+from tests.search.test_cli import command, start
 
 CORES = sorted(os.sched_getaffinity(0))
 
@@ -68,22 +66,14 @@ def test_runs_started_together_on_a_new_study_make_exactly_n_trials(
         study_file = quick_study(tmp_path, n_trials=5)
         study_file.rename(tmp_path / f"s{attempt}.toml")
         study_file = tmp_path / f"s{attempt}.toml"
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "search", "run", str(study_file), "--quiet"],
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
+        processes = [start("run", str(study_file), "--quiet") for _ in range(3)]
         for process in processes:
             out, err = process.communicate(timeout=300)
             assert process.returncode == 0 and err == "", err
             assert 'best trial of study "tiny"' in out  # others may still run the last trials
         assert states(tmp_path / "tiny.db") == {"COMPLETE": 5}
         (tmp_path / "tiny.db").rename(tmp_path / f"tiny{attempt}.db")
+        (tmp_path / "tiny_artifacts").rename(tmp_path / f"tiny{attempt}_artifacts")
 
 
 @pytest.mark.slow
@@ -115,14 +105,8 @@ def test_ctrl_c_stops_every_worker_and_the_study_resumes(
         edits={"epochs = { low = 1, high = 3 }": "epochs = 5000", "workers = 1": "workers = 2"},
     )
     database = tmp_path / "tiny.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search", "run", str(study_file)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
+    # Its own process group, as a terminal's foreground job.
+    process = start("run", str(study_file), start_new_session=True)
     try:
         deadline = time.monotonic() + 240
         while states(database).get("RUNNING", 0) < 2:
@@ -147,3 +131,95 @@ def test_ctrl_c_stops_every_worker_and_the_study_resumes(
     resumed = command("run", str(study_file), "--allow-changes", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert states(database) == {"FAIL": 2, "COMPLETE": 6}
+
+
+def pg_states(url: str) -> dict[str, int]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sqlalchemy.text("SELECT state, COUNT(*) FROM trials GROUP BY state")
+        ).fetchall()
+    engine.dispose()
+    return {state: n for state, n in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_four_workers_make_exactly_a_hundred_trials(
+    tmp_path: Path, image_folder: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    edits = {"epochs = { low = 1, high = 3 }": "epochs = 1", "workers = 1": "workers = 4"}
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        edits["seed = 0"] = f'seed = 0\nstorage = "{url}"'
+    study_file = write_study(tmp_path, n_trials=100, edits=edits)
+    started = time.perf_counter()
+    result = command("run", str(study_file), timeout=900)
+    print(f"{backend}: 4 workers x 25 trials in {time.perf_counter() - started:.0f} s")
+    assert result.returncode == 0, result.stderr
+    assert "workers: 4 (as asked)" in result.stderr
+    assert "Traceback" not in result.stderr and "locked" not in result.stderr
+    assert "100/100 done (100 complete, 0 pruned)" in result.stderr
+    found = states(tmp_path / "tiny.db") if backend == "sqlite" else pg_states(url)
+    assert found == {"COMPLETE": 100}
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The spawned worker processes of a `run` (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    pids = []
+    for pid in map(int, children):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"multiprocessing.spawn" in cmdline and b"resource_tracker" not in cmdline:
+            pids.append(pid)
+    return pids
+
+
+@pytest.mark.slow
+def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
+    tmp_path: Path, image_folder: Path, postgres_url: str
+) -> None:
+    import optuna
+
+    edits = {
+        "epochs = { low = 1, high = 3 }": "epochs = 60",
+        "workers = 1": "workers = 2",
+        "seed = 0": f'seed = 0\nstorage = "{postgres_url}"\nheartbeat_interval = 1\n'
+        "grace_period = 3",
+    }
+    study_file = write_study(tmp_path, n_trials=4, edits=edits)
+    process = start("run", str(study_file))
+    try:
+        deadline = time.monotonic() + 240
+        while pg_states_or_none(postgres_url).get("RUNNING", 0) < 2:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        victim = worker_pids(process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.time()
+        out, err = process.communicate(timeout=600)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    study = optuna.load_study(study_name="tiny", storage=postgres_url)
+    by_state = {s: [t for t in study.trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
+    summary = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
+    assert len(by_state["COMPLETE"]) == 4 and len(study.trials) == 5, (summary, err)
+    [dead] = by_state["FAIL"]
+    assert dead.user_attrs["fail_reason"] == (
+        "its worker sent no heartbeat for over 3 s (the process died or its machine was lost)"
+    )
+    [retry] = [t for t in study.trials if t.user_attrs.get("retry_of") == dead.number]
+    assert retry.state.name == "COMPLETE" and retry.params == dead.params
+    recovered_after = dead.datetime_complete.timestamp() - killed_at
+    print(f"the killed worker's trial was failed {recovered_after:.1f} s after the kill")
+    assert recovered_after < 3 + 1 + 5  # grace + interval, and slack for a busy machine
+
+
+def pg_states_or_none(url: str) -> dict[str, int]:
+    try:
+        return pg_states(url)
+    except Exception:  # noqa: BLE001 - tables not made yet
+        return {}
