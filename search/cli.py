@@ -12,11 +12,16 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from search.errors import ConfigError, LenetSearchError
+
+if TYPE_CHECKING:  # the CLI imports the heavy modules only in the commands that need them
+    from search.config import StudyConfig
+    from search.study import RunResult
 
 EXIT_NO_MODEL = 1  # the run ended, but no trial completed (every one failed, say)
 EXIT_USAGE = 2
@@ -227,7 +232,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return _run_trials(args, config, join_study)
 
 
-def _run_trials(args: argparse.Namespace, config: object, runner: object) -> int:
+def _run_trials(
+    args: argparse.Namespace, config: StudyConfig, runner: Callable[..., RunResult]
+) -> int:
     """Load the data, run the study's trials with ``runner``, print the summary; the exit code."""
     from search.data import load_dataset
     from search.progress import ConsoleProgress, Progress
