@@ -86,6 +86,7 @@ def baseline() -> None:
 
 def ours(folder: Path) -> tuple[float, int]:
     """(b): enqueue the configurations and time the `run` command. Returns (wall, images)."""
+    from search.artifacts import open_artifact_store
     from search.config import load_config
     from search.data import load_dataset
     from search.runtime import quiet_libraries
@@ -96,7 +97,8 @@ def ours(folder: Path) -> tuple[float, int]:
     path.write_text(STUDY.format(n=len(CONFIGS), batch=BATCH, epochs=EPOCHS))
     config = load_config(path)
     dataset = load_dataset(config.data)
-    study = create_or_resume_study(config, dataset)
+    store = open_artifact_store(config.study.artifacts, create=True)
+    study = create_or_resume_study(config, dataset, store)
     for conv1, conv2, dense in CONFIGS:
         study.enqueue_trial(
             {"conv1_channels": conv1, "conv2_channels": conv2, "dense_units": dense}

@@ -1,75 +1,129 @@
 """Each COMPLETE trial's model, kept as an Optuna artifact so the best one is never retrained.
 
-An artifact folder belongs to one study: a small file in it names the study, so that two
-studies never write their models into one folder by accident.
+The artifact store is a folder, or an S3-compatible bucket that every machine of a study can
+reach. It belongs to one study: a small file in it names the study, so that two studies never
+write their models into one store by accident.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
+from optuna.artifacts import Boto3ArtifactStore, FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
+from search.artifact_location import ArtifactLocation, S3Location
 from search.errors import StorageError
 
 MODEL_FILE = "model.keras"
+OWNER_FILE = ".lenet-search-study.json"  # names the study an artifact store belongs to
 
 
-OWNER_FILE = ".lenet-search-study.json"
+class ArtifactStore(Protocol):
+    """What Optuna's artifact functions and optuna-dashboard need of a store."""
+
+    def open_reader(self, artifact_id: str) -> BinaryIO: ...
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None: ...
+
+    def remove(self, artifact_id: str) -> None: ...
 
 
-def open_artifact_store(folder: Path, *, create: bool) -> FileSystemArtifactStore:
-    """The filesystem artifact store of a study; ``create`` makes the folder if it is missing.
+def open_artifact_store(location: ArtifactLocation, *, create: bool) -> ArtifactStore:
+    """The artifact store of a study; ``create`` makes a folder if it is missing.
+
+    An S3 bucket must exist (it is never created) and be reachable: checked here, so that a
+    worker that cannot reach it says so before it trains.
 
     Raises:
-        StorageError: the folder cannot be made, or is missing.
+        StorageError: the folder cannot be made or is missing, or the bucket cannot be reached.
     """
+    if isinstance(location, S3Location):
+        return S3ArtifactStore(location)
     if create:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            location.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StorageError(f"cannot make the artifact folder {folder}: {e.strerror}") from None
-    elif not folder.is_dir():
-        raise StorageError(f"artifact folder not found: {folder} (pass --artifacts DIR)")
-    return FileSystemArtifactStore(str(folder))
+            raise StorageError(
+                f"cannot make the artifact folder {location}: {e.strerror}"
+            ) from None
+    elif not location.is_dir():
+        raise StorageError(f"artifact folder not found: {location} (pass --artifacts DIR)")
+    return FileSystemArtifactStore(str(location))
 
 
-def folder_owner(folder: Path) -> dict[str, str] | None:
-    """The study that claimed ``folder`` ({"study": name, "uid": ...}), or None."""
+class S3ArtifactStore:
+    """Optuna's ``Boto3ArtifactStore`` under the key prefix of an ``S3Location``."""
+
+    def __init__(self, location: S3Location) -> None:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.location = location
+        client = boto3.client("s3")
+        try:
+            client.head_bucket(Bucket=location.bucket)
+        except ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            reason = f'there is no bucket "{location.bucket}"' if status == 404 else str(e)
+            raise StorageError(f"cannot use the artifact store {location}: {reason}") from None
+        except BotoCoreError as e:
+            raise StorageError(
+                f"cannot reach the artifact store {location}: {e} (boto3 takes the endpoint "
+                "and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)"
+            ) from None
+        self._store = Boto3ArtifactStore(location.bucket, client=client)
+
+    def open_reader(self, artifact_id: str) -> BinaryIO:
+        return self._store.open_reader(self.location.key(artifact_id))
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None:
+        self._store.write(self.location.key(artifact_id), content_body)
+
+    def remove(self, artifact_id: str) -> None:
+        self._store.remove(self.location.key(artifact_id))
+
+
+def store_owner(store: ArtifactStore) -> dict[str, str] | None:
+    """The study that claimed ``store`` ({"study": name, "uid": ...}), or None."""
     try:
-        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        reader = store.open_reader(OWNER_FILE)
+    except ArtifactNotFound:
         return None
+    try:
+        owner = json.loads(reader.read().decode("utf-8"))
     except (OSError, ValueError):
         return {"study": "an unreadable claim", "uid": ""}
+    finally:
+        reader.close()
     return owner if isinstance(owner, dict) else {"study": "an unreadable claim", "uid": ""}
 
 
-def claim_folder(folder: Path, study_name: str, uid: str) -> None:
-    """Mark ``folder`` as the artifact folder of the study with this ``uid``.
+def claim_store(
+    store: ArtifactStore, location: ArtifactLocation, study_name: str, uid: str
+) -> None:
+    """Mark ``store`` as the artifact store of the study with this ``uid``.
 
     Raises:
-        StorageError: another study claimed it first.
+        StorageError: another study claimed it first, or it cannot be written.
     """
-    owner = folder_owner(folder)
+    owner = store_owner(store)
     if owner is None:
+        claim = json.dumps({"study": study_name, "uid": uid}) + "\n"
         try:
-            (folder / OWNER_FILE).write_text(
-                json.dumps({"study": study_name, "uid": uid}) + "\n", encoding="utf-8"
-            )
-        except OSError as e:
-            raise StorageError(
-                f"cannot write to the artifact folder {folder}: {e.strerror}"
-            ) from None
+            store.write(OWNER_FILE, io.BytesIO(claim.encode("utf-8")))
+        except Exception as e:  # noqa: BLE001 - an OSError, or boto3's errors for a bucket
+            raise StorageError(f"cannot write to the artifact store {location}: {e}") from None
     elif owner.get("uid") != uid:
-        raise StorageError(artifact_folder_taken(folder, owner, study_name))
+        raise StorageError(store_taken(location, owner, study_name))
 
 
-def artifact_folder_taken(folder: Path, owner: dict[str, str], study_name: str) -> str:
+def store_taken(location: ArtifactLocation, owner: dict[str, str], study_name: str) -> str:
     owner_name = owner.get("study")
     whose = (
         f'another study named "{study_name}" (an earlier one, whose database moved or was '
@@ -77,13 +131,14 @@ def artifact_folder_taken(folder: Path, owner: dict[str, str], study_name: str) 
         if owner_name == study_name
         else f'study "{owner_name}", not to study "{study_name}"'
     )
+    what = "artifact store" if isinstance(location, S3Location) else "artifact folder"
     return (
-        f"the artifact folder {folder} belongs to {whose}; give this study a folder of its own "
-        "with [study] artifacts"
+        f"the {what} {location} belongs to {whose}; give this study one of its own with "
+        "[study] artifacts"
     )
 
 
-def save_trial_model(model, trial: optuna.Trial, store: FileSystemArtifactStore) -> str:  # noqa: ANN001
+def save_trial_model(model, trial: optuna.Trial, store: ArtifactStore) -> str:  # noqa: ANN001
     """Save ``model`` (a keras.Model) as an artifact of ``trial`` and return the artifact id."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / MODEL_FILE
@@ -93,7 +148,7 @@ def save_trial_model(model, trial: optuna.Trial, store: FileSystemArtifactStore)
         )
 
 
-def download_trial_model(store: FileSystemArtifactStore, artifact_id: str, path: Path) -> None:
+def download_trial_model(store: ArtifactStore, artifact_id: str, path: Path) -> None:
     """Copy a trial's saved model file to ``path``."""
     try:
         optuna.artifacts.download_artifact(
@@ -101,12 +156,12 @@ def download_trial_model(store: FileSystemArtifactStore, artifact_id: str, path:
         )
     except ArtifactNotFound:
         raise StorageError(
-            f"the saved model {artifact_id} is not in the artifact folder "
-            "(if the folder moved, pass --artifacts DIR)"
+            f"the saved model {artifact_id} is not in the study's artifact store "
+            "(if its folder moved, pass --artifacts DIR)"
         ) from None
 
 
-def load_trial_model(store: FileSystemArtifactStore, artifact_id: str):  # noqa: ANN201
+def load_trial_model(store: ArtifactStore, artifact_id: str):  # noqa: ANN201
     """Load a trial's saved keras.Model, compiled as it was trained."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / MODEL_FILE

@@ -15,11 +15,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from search.errors import ConfigError, LenetSearchError
 
 if TYPE_CHECKING:  # the CLI imports the heavy modules only in the commands that need them
+    from search.artifact_location import ArtifactLocation
     from search.config import StudyConfig
     from search.study import RunResult
 
@@ -105,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_worker_flags(worker)
     worker.add_argument(
         "--artifacts",
-        type=Path,
-        help="the study's artifact folder as this machine sees it (default: as recorded)",
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="the study's artifact store as this machine sees it (default: as recorded)",
     )
     worker.add_argument(
         "--allow-changes",
@@ -151,7 +152,9 @@ def _add_study_target(parser: argparse.ArgumentParser, artifacts: bool = False) 
     parser.add_argument("--study-name", help="the study's name in --storage")
     if artifacts:
         parser.add_argument(
-            "--artifacts", type=Path, help="the study's artifact folder (default: as recorded)"
+            "--artifacts",
+            metavar="DIR|s3://BUCKET/PREFIX",
+            help="the study's artifact store (default: as recorded)",
         )
 
 
@@ -225,7 +228,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         study.user_attrs["config"],
         name=args.study_name,
         storage=url,
-        artifacts=args.artifacts,
+        artifacts=_artifacts_flag(args.artifacts),
         n_trials=args.n_trials,
         workers=args.workers,
     )
@@ -362,7 +365,7 @@ class _StudyTarget:
     storage_url: str
     storage: object  # an optuna RDBStorage
     study: object  # an optuna Study
-    artifacts: Path | None
+    artifacts: ArtifactLocation | None
 
 
 def _open_study(args: argparse.Namespace) -> _StudyTarget:
@@ -390,16 +393,35 @@ def _open_study(args: argparse.Namespace) -> _StudyTarget:
     storage = open_storage(url, create=False)
     study = load_study(storage, name)
     if getattr(args, "artifacts", None) is not None:
-        artifacts = args.artifacts
+        artifacts = _artifacts_flag(args.artifacts)
     elif artifacts is None and "artifact_dir" in study.user_attrs:
-        artifacts = Path(study.user_attrs["artifact_dir"])
+        artifacts = _recorded_artifacts(study)
     return _StudyTarget(url, storage, study, artifacts)
 
 
-def _artifacts(target: _StudyTarget) -> Path:
+def _artifacts(target: _StudyTarget) -> ArtifactLocation:
     if target.artifacts is None:
-        raise ConfigError("this study has no recorded artifact folder; pass --artifacts DIR")
+        raise ConfigError("this study has no recorded artifact store; pass --artifacts DIR")
     return target.artifacts
+
+
+def _artifacts_flag(text: str | None) -> ArtifactLocation | None:
+    from search.artifact_location import parse_artifact_location
+
+    try:
+        return None if text is None else parse_artifact_location(text, Path.cwd())
+    except ValueError as e:
+        raise ConfigError(f"--artifacts {e}") from None
+
+
+def _recorded_artifacts(study: Any) -> ArtifactLocation:
+    from search.artifact_location import parse_artifact_location
+
+    recorded = study.user_attrs["artifact_dir"]
+    try:
+        return parse_artifact_location(recorded, Path("/"))  # recorded absolute
+    except ValueError as e:
+        raise ConfigError(f'study "{study.study_name}": its artifact store {e}') from None
 
 
 def entry_point() -> None:

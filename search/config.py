@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from models.architecture import min_input_size
+from search.artifact_location import ArtifactLocation, parse_artifact_location
 from search.errors import ConfigError
 from search.hyperparameters import HYPERPARAMETERS, Hyperparameter
 from search.storage_url import resolve_storage_url
@@ -60,7 +61,7 @@ Param = IntRange | FloatRange | Choices | Fixed
 class StudySettings:
     name: str
     storage: str  # an SQLAlchemy URL; relative SQLite paths are already made absolute
-    artifacts: Path  # where each complete trial's model file is kept
+    artifacts: ArtifactLocation  # where each complete trial's model file is kept
     n_trials: int = 10  # the study is done when this many trials are COMPLETE or PRUNED
     timeout: float | None = None  # seconds for one `run`, None for no limit
     seed: int = 0  # seeds the sampler and, with the trial number, each trial's Keras seed
@@ -204,7 +205,7 @@ def config_from_record(
     *,
     name: str,
     storage: str,
-    artifacts: Path | None = None,
+    artifacts: ArtifactLocation | None = None,
     n_trials: int | None = None,
     workers: int | str | None = None,
 ) -> StudyConfig:
@@ -215,7 +216,7 @@ def config_from_record(
     """
     try:
         study = dict(record["study"], name=name, storage=storage)
-        study["artifacts"] = Path(artifacts or study["artifacts"])
+        study["artifacts"] = artifacts or parse_artifact_location(study["artifacts"], Path("/"))
         data = {
             key: Path(value) if key in _PATH_KEYS and value is not None else value
             for key, value in record["data"].items()
@@ -243,6 +244,8 @@ def config_from_record(
             f'study "{name}" has no settings this version of lenet-search can read ({e!r}); '
             "run it with its study file instead"
         ) from None
+    except ValueError as e:  # its artifact store needs a package this machine lacks
+        raise ConfigError(f'study "{name}": its artifact store {e}') from None
     if n_trials is not None and n_trials < 1:
         raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
     return dataclasses.replace(
@@ -379,7 +382,12 @@ def _study_settings(table: _Table, base_dir: Path, path: Path) -> StudySettings:
         storage = resolve_storage_url(storage, base_dir)
     except ValueError as e:
         raise ConfigError(f"{table.where('storage')}: {e}") from None
-    artifacts = base_dir / table.get("artifacts", str, f"{name}_artifacts")
+    try:
+        artifacts = parse_artifact_location(
+            table.get("artifacts", str, f"{name}_artifacts"), base_dir
+        )
+    except ValueError as e:
+        raise ConfigError(f"{table.where('artifacts')}: {e}") from None
     n_trials = table.positive_int("n_trials")
     timeout = table.get("timeout", float)
     if timeout is not None and not 0 < timeout < math.inf:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 
-from search.artifacts import load_trial_model
+from search.artifacts import ArtifactStore, load_trial_model
 from search.data import Dataset
 from search.errors import StorageError
 from search.trials import best_trial
@@ -40,7 +39,7 @@ def saved_model_id(trial: optuna.trial.FrozenTrial) -> str:
 
 
 def evaluate_best_on_test(
-    study: optuna.Study, dataset: Dataset, store: FileSystemArtifactStore
+    study: optuna.Study, dataset: Dataset, store: ArtifactStore
 ) -> TestEvaluation | None:
     """Test loss and accuracy of the best trial, computed only when the best trial is new.
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 
-from search.artifacts import MODEL_FILE, download_trial_model, load_model_file
+from search.artifacts import MODEL_FILE, ArtifactStore, download_trial_model, load_model_file
 from search.data import read_image, scale
 from search.errors import ExportError, StorageError
 from search.evaluation import saved_model_id, stored_test_evaluation
@@ -29,7 +28,7 @@ LIBRARIES = ("lenet-search", "tensorflow", "keras", "optuna", "numpy")
 
 def export_best(
     study: optuna.Study,
-    store: FileSystemArtifactStore,
+    store: ArtifactStore,
     output: Path,
     *,
     storage_url: str | None = None,

@@ -7,10 +7,9 @@ import time
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 
 from models import count_params, forward_flops
-from search.artifacts import save_trial_model
+from search.artifacts import ArtifactStore, save_trial_model
 from search.config import StudyConfig
 from search.data import Dataset
 from search.hyperparameters import architecture, training_params, worth_showing
@@ -30,7 +29,7 @@ class Objective:
         self,
         config: StudyConfig,
         dataset: Dataset,
-        store: FileSystemArtifactStore,
+        store: ArtifactStore,
         progress: Progress,
         precision: str = "float32",
     ) -> None:

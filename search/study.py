@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 from optuna.distributions import check_distribution_compatibility
 
 from search import interrupts
 from search.artifacts import (
-    artifact_folder_taken,
-    claim_folder,
-    folder_owner,
+    ArtifactStore,
+    claim_store,
     open_artifact_store,
+    store_owner,
+    store_taken,
 )
 from search.config import StudyConfig, config_record
 from search.data import Dataset, data_fingerprint
@@ -75,8 +75,8 @@ def run_study(
     with interrupts.caught():
         started = time.perf_counter()
         store = open_artifact_store(config.study.artifacts, create=True)
-        _check_artifact_owner(config)
-        study = create_or_resume_study(config, dataset, allow_changes)
+        _check_artifact_owner(config, store)
+        study = create_or_resume_study(config, dataset, store, allow_changes)
         workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
         test = None
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
@@ -113,7 +113,7 @@ def join_study(
             )
             study = load_study_for_trials(config, storage)
             _record_or_check_settings(study, config, dataset, allow_changes)
-            claim_folder(config.study.artifacts, config.study.name, _uid(study))
+            claim_store(store, config.study.artifacts, config.study.name, _uid(study))
         workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
         wall = time.perf_counter() - started
         return RunResult(study, interrupts.received() > 0, wall, None, workers, precision)
@@ -123,7 +123,7 @@ def _run_trials(
     study: optuna.Study,
     config: StudyConfig,
     dataset: Dataset,
-    store: FileSystemArtifactStore,
+    store: ArtifactStore,
     progress: Progress,
     show_logs: bool,
 ) -> tuple[int, str | None]:
@@ -176,9 +176,10 @@ class _Budget:
 
 
 def create_or_resume_study(
-    config: StudyConfig, dataset: Dataset, allow_changes: bool = False
+    config: StudyConfig, dataset: Dataset, store: ArtifactStore, allow_changes: bool = False
 ) -> optuna.Study:
-    """Create the study, or open it and check that its settings are the file's.
+    """Create the study, or open it and check that its settings are the file's; the study
+    claims its artifact ``store``.
 
     Done under the study lock, so that processes started at the same moment on a new database
     create it once.
@@ -195,7 +196,7 @@ def create_or_resume_study(
             load_if_exists=True,
         )
         _record_or_check_settings(study, config, dataset, allow_changes)
-        claim_folder(config.study.artifacts, config.study.name, _uid(study))
+        claim_store(store, config.study.artifacts, config.study.name, _uid(study))
     return study
 
 
@@ -206,9 +207,9 @@ def _uid(study: optuna.Study) -> str:
     return study.user_attrs["uid"]
 
 
-def _check_artifact_owner(config: StudyConfig) -> None:
-    """Refuse, before the database is touched, an artifact folder another study claimed."""
-    owner = folder_owner(config.study.artifacts)
+def _check_artifact_owner(config: StudyConfig, store: ArtifactStore) -> None:
+    """Refuse, before the database is touched, an artifact store another study claimed."""
+    owner = store_owner(store)
     if owner is None:
         return
     uid = None
@@ -220,7 +221,7 @@ def _check_artifact_owner(config: StudyConfig) -> None:
     except (StorageError, KeyError):
         pass  # no database, or no such study in it yet: this would be a new study
     if owner.get("uid") != uid:
-        raise StorageError(artifact_folder_taken(config.study.artifacts, owner, config.study.name))
+        raise StorageError(store_taken(config.study.artifacts, owner, config.study.name))
 
 
 def heartbeat_of(config: StudyConfig) -> tuple[int, int]:

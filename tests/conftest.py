@@ -164,3 +164,28 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """The endpoint of a real S3-compatible server (moto's) started for this test session."""
+    from tests import s3
+
+    with s3.server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty bucket on the test server, and this process's boto3 pointed at it."""
+    import uuid
+
+    import boto3
+
+    from tests import s3
+
+    for key, value in s3.environment(s3_server).items():
+        monkeypatch.setenv(key, value)
+    bucket = f"models-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    return bucket

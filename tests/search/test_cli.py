@@ -18,6 +18,7 @@ import pytest
 
 from search.cli import main
 from tests.conftest import copy_of, write_study
+from tests.postgres import free_port
 
 ROOT = Path(__file__).parents[2]
 
@@ -408,3 +409,43 @@ def test_worker_joins_a_study_from_its_storage_alone(tmp_path: Path, image_folde
         "data, or give the study another [study] name\n"
     )
     assert (tmp_path / "tiny.db").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_study_keeps_its_models_in_an_s3_bucket(
+    tmp_path: Path, image_folder: Path, s3_bucket: str
+) -> None:
+    import boto3
+
+    from search.artifacts import OWNER_FILE
+
+    location = f"s3://{s3_bucket}/tiny"
+    study_file = write_study(tmp_path, edits={"seed = 0": f'seed = 0\nartifacts = "{location}"'})
+    result = command("run", str(study_file), "--quiet")  # boto3 finds the server in the env
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path}/tiny.db")
+    assert study.user_attrs["artifact_dir"] == location
+    listed = boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]
+    assert {o["Key"] for o in listed} == {f"tiny/{OWNER_FILE}"} | {
+        f"tiny/{t.user_attrs['artifact_id']}" for t in study.trials
+    }
+    assert not (tmp_path / "tiny_artifacts").exists()
+    exported = command("export", str(study_file), "--output", str(tmp_path / "out"))
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "out" / "model.keras").is_file()
+
+    # A worker on a machine that cannot reach the bucket says so before it trains.
+    database = (tmp_path / "tiny.db").read_bytes()
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    refused = command(
+        *("worker", "--storage", f"sqlite:///{tmp_path}/tiny.db", "--study-name", "tiny"),
+        *("--n-trials", "4", "--quiet"),
+        env={**os.environ, "AWS_ENDPOINT_URL": unreachable, "AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"Error: cannot reach the artifact store {location}: Could not connect to the endpoint "
+        f'URL: "{unreachable}/{s3_bucket}" (boto3 takes the endpoint and credentials from '
+        "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)\n"
+    )
+    assert (tmp_path / "tiny.db").read_bytes() == database
