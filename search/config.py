@@ -94,6 +94,9 @@ class TrainingSettings:
 @dataclass(frozen=True)
 class RunSettings:
     workers: int | None = None  # processes that run trials side by side; None: "auto"
+    # A worker process is replaced by a fresh one after this many trials: TensorFlow keeps
+    # about 10 MB of every trial's model in a long-lived process (benchmarks/memory.py).
+    trials_per_worker: int = 20
 
 
 @dataclass(frozen=True)
@@ -474,10 +477,11 @@ def _run_settings(table: _Table, workers_flag: int | str | None) -> RunSettings:
     workers = (
         _workers(table.take("workers"), table.where("workers")) if table.has("workers") else None
     )
-    table.reject_unknown(("workers",))
+    trials_per_worker = table.positive_int("trials_per_worker")
+    table.reject_unknown(("trials_per_worker", "workers"))
     if workers_flag is not None:
         workers = _workers_flag(workers_flag)
-    return RunSettings(workers=workers)
+    return RunSettings(workers=workers, trials_per_worker=trials_per_worker)
 
 
 def _workers_flag(text: int | str) -> int | None:

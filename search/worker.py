@@ -70,6 +70,7 @@ class RunLimits:
     n_trials: int  # the study is full with this many trials COMPLETE, PRUNED or RUNNING
     budget: Any  # a multiprocessing.Value("i"): trials this run may still start, all workers
     deadline: float | None  # time.time() after which no trial starts
+    max_trials: int | None = None  # this process stops after running this many
 
 
 def run_trials(
@@ -79,17 +80,21 @@ def run_trials(
     progress: Progress,
     storage_url: str,
     failing: tuple[type[Exception], ...],
-) -> None:
-    """Reserve, run and record trials until the study or this run's budget is full.
+) -> int:
+    """Reserve, run and record trials until the study or this run's budget is full, or this
+    process ran ``limits.max_trials``; the number of trials it ran.
 
     ``failing`` exceptions fail their trial (with the message as ``fail_reason``) and the loop
     goes on; any other exception, Ctrl-C included, fails the trial and is raised.
     """
+    ran = 0
     while limits.deadline is None or time.time() < limits.deadline:
         interrupts.check()
+        if limits.max_trials is not None and ran >= limits.max_trials:
+            break
         trial = reserve_trial(study, limits, storage_url)
         if trial is None:
-            return
+            break
         heartbeat = Heartbeat(study, trial._trial_id, storage_url)
         state, value, reason, error = TrialState.FAIL, None, None, None
         try:
@@ -108,8 +113,10 @@ def run_trials(
         _record_end(study, trial, state, value, reason)
         epochs_run = trial.user_attrs.get("epochs_run")
         progress.trial_ended(TrialOutcome(trial.number, state.name, value, epochs_run, reason))
+        ran += 1
         if error is not None:
             raise error
+    return ran
 
 
 def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> optuna.Trial | None:
@@ -228,5 +235,9 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     study = load_study_for_trials(config, storage)
     progress = QueueProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)
-    limits = RunLimits(job.n_trials, budget, job.deadline)
-    run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    limits = RunLimits(job.n_trials, budget, job.deadline, config.run.trials_per_worker)
+    failing = (TrainingDiverged,)
+    if run_trials(study, objective, limits, progress, config.study.storage, failing) == (
+        limits.max_trials
+    ):
+        events.put((job.index, "retired", ()))  # the pool starts a fresh process in its place

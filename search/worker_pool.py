@@ -97,29 +97,41 @@ def run_worker_pool(
     context = multiprocessing.get_context("spawn")
     budget = context.Value("i", trials_left)
     events = context.Queue()
-    workers = []
-    with interrupts.ignored():  # inherited: a worker ignores them until its handler is set
-        for index in range(plan.count):
-            job = WorkerJob(
-                index,
-                config,
-                precision,
-                plan.cpus[index],
-                plan.threads,
-                config.study.n_trials,
-                deadline,
-                show_logs,
-            )
+    jobs = [
+        WorkerJob(
+            index,
+            config,
+            precision,
+            plan.cpus[index],
+            plan.threads,
+            config.study.n_trials,
+            deadline,
+            show_logs,
+        )
+        for index in range(plan.count)
+    ]
+
+    def start(job: WorkerJob) -> multiprocessing.Process:
+        with interrupts.ignored():  # inherited: a worker ignores them until its handler is set
             process = context.Process(
-                target=worker_main, args=(job, budget, events), name=f"worker-{index}"
+                target=worker_main, args=(job, budget, events), name=f"worker-{job.index}"
             )
             process.start()
-            workers.append(process)
+        return process
 
+    workers = [start(job) for job in jobs]
     watch = _Watch(progress)
     # Ctrl-C in a terminal reaches the workers too; SIGTERM may reach this process alone.
-    while any(w.is_alive() for w in workers) and not watch.problems and not interrupts.received():
-        watch.take(events, timeout=0.2)
+    while not watch.problems and not interrupts.received():
+        received = watch.take(events, timeout=0.2)
+        for index in sorted(watch.retired):  # it ran its trials_per_worker: a fresh one follows
+            if not workers[index].is_alive():
+                workers[index].join()
+                workers[index] = start(jobs[index])
+                watch.retired.discard(index)
+        # Done when every worker has ended and said all it had to say (a last "retired" too).
+        if not received and not watch.retired and not any(w.is_alive() for w in workers):
+            break
     if interrupts.received() or watch.problems:
         _stop(workers, events, watch)
     for worker in workers:
@@ -140,6 +152,7 @@ class _Watch:
         self.running: dict[int, int] = {}  # trial number -> index of the worker running it
         self.errors: list[str] = []
         self.crashes: list[str] = []
+        self.retired: set[int] = set()  # indexes of workers that ended to be replaced
 
     @property
     def problems(self) -> bool:
@@ -154,6 +167,8 @@ class _Watch:
             self.errors.append(args[0])
         elif name == "crash":
             self.crashes.append(args[0])
+        elif name == "retired":
+            self.retired.add(worker)
         else:
             if name == "trial_started":
                 self.running[args[0]] = worker

@@ -97,7 +97,15 @@ def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
 
 # Each bad study file: (text edits, the exact message after "<file>: ").
 BAD_EDITS = [
+    (
+        {"workers = 1": "workers = 1\ntrials_per_worker = 0"},
+        "[run] trials_per_worker must be a positive integer, got 0",
+    ),
     ({"n_trials = 2": "n_trials = 0"}, "[study] n_trials must be a positive integer, got 0"),
+    (
+        {"seed = 0": 'seed = 0\nartifacts = "s3:///models"'},
+        '[study] artifacts: "s3:///models" is not an S3 location; write it s3://bucket/prefix',
+    ),
     ({"n_trials = 2": 'n_trials = "2"'}, '[study] n_trials must be an integer, got "2"'),
     (
         {"validation_split = 0.25": "validation_split = 1.5"},
@@ -181,7 +189,7 @@ BAD_EDITS = [
     ),
     (
         {"workers = 1": "workers = 1\nthreads = 2"},
-        "[run] threads is not a known key; known: workers",
+        "[run] threads is not a known key; known: trials_per_worker, workers",
     ),
     (
         {'kind = "none"': 'kind = "random"'},

@@ -95,6 +95,29 @@ def test_workers_flag_runs_exactly_n_trials_in_that_many_processes(
 
 
 @pytest.mark.slow
+def test_a_worker_is_replaced_after_its_trials_per_worker(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    study_file = write_study(
+        tmp_path,
+        n_trials=7,
+        edits={
+            "epochs = { low = 1, high = 3 }": "epochs = 1",
+            "workers = 1": "workers = 2\ntrials_per_worker = 2",
+        },
+    )
+    result = command("run", str(study_file))
+    assert result.returncode == 0, result.stderr
+    assert "7/7 done (7 complete, 0 pruned)" in result.stderr
+    assert states(tmp_path / "tiny.db") == {"COMPLETE": 7}
+    with sqlite3.connect(tmp_path / "tiny.db") as db:
+        per_process = db.execute(
+            "SELECT COUNT(*) FROM trial_user_attributes WHERE key = 'worker' GROUP BY value_json"
+        ).fetchall()
+    assert len(per_process) >= 4 and max(n for (n,) in per_process) <= 2
+
+
+@pytest.mark.slow
 def test_ctrl_c_stops_every_worker_and_the_study_resumes(
     tmp_path: Path, image_folder: Path
 ) -> None:
