@@ -222,7 +222,7 @@ def test_an_artifact_folder_serves_one_study(finished_study: Path, tmp_path: Pat
         run_study(config, load_dataset(config.data))
     assert str(error.value) == (
         f'the artifact folder {folder.resolve()}/tiny_artifacts belongs to study "tiny", not to '
-        'study "other"; give this study a folder of its own with [study] artifacts'
+        'study "other"; give this study one of its own with [study] artifacts'
     )
     assert not (folder / "other.db").exists()
 
@@ -237,6 +237,6 @@ def test_a_new_study_of_the_same_name_does_not_take_the_old_ones_folder(
         run_study(config, load_dataset(config.data))
     assert str(error.value) == (
         f"the artifact folder {folder.resolve()}/tiny_artifacts belongs to another study named "
-        '"tiny" (an earlier one, whose database moved or was deleted?); give this study a '
-        "folder of its own with [study] artifacts"
+        '"tiny" (an earlier one, whose database moved or was deleted?); give this study one '
+        "of its own with [study] artifacts"
     )
