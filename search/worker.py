@@ -236,8 +236,6 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     progress = QueueProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)
     limits = RunLimits(job.n_trials, budget, job.deadline, config.run.trials_per_worker)
-    failing = (TrainingDiverged,)
-    if run_trials(study, objective, limits, progress, config.study.storage, failing) == (
-        limits.max_trials
-    ):
+    ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    if ran == limits.max_trials:
         events.put((job.index, "retired", ()))  # the pool starts a fresh process in its place

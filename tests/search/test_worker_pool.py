@@ -173,7 +173,11 @@ def pg_states(url: str) -> dict[str, int]:
 def test_four_workers_make_exactly_a_hundred_trials(
     tmp_path: Path, image_folder: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    edits = {"epochs = { low = 1, high = 3 }": "epochs = 1", "workers = 1": "workers = 4"}
+    # Each worker keeps its process (trials_per_worker has a test of its own): 4 start-ups, not 8.
+    edits = {
+        "epochs = { low = 1, high = 3 }": "epochs = 1",
+        "workers = 1": "workers = 4\ntrials_per_worker = 100",
+    }
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")
         edits["seed = 0"] = f'seed = 0\nstorage = "{url}"'
