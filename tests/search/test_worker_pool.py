@@ -220,7 +220,9 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
     process = start("run", str(study_file))
     try:
         deadline = time.monotonic() + 240
-        while pg_states_or_none(postgres_url).get("RUNNING", 0) < 2:
+        # Kill mid-training, once every parameter is sampled: a trial killed while it is still
+        # sampling is retried with the parameters it had (the rest are sampled anew).
+        while training_trials(postgres_url) < 2:
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
         victim = worker_pids(process.pid)[0]
@@ -245,8 +247,19 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
     assert recovered_after < 3 + 1 + 5  # grace + interval, and slack for a busy machine
 
 
-def pg_states_or_none(url: str) -> dict[str, int]:
+def training_trials(url: str) -> int:
+    """How many RUNNING trials have reported an epoch (0 before the tables exist)."""
+    import sqlalchemy
+
+    query = (
+        "SELECT COUNT(DISTINCT t.trial_id) FROM trials t JOIN trial_intermediate_values v"
+        " ON v.trial_id = t.trial_id WHERE t.state = 'RUNNING'"
+    )
+    engine = sqlalchemy.create_engine(url)
     try:
-        return pg_states(url)
-    except Exception:  # noqa: BLE001 - tables not made yet
-        return {}
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(query)).scalar_one()
+    except sqlalchemy.exc.ProgrammingError:  # the study's tables are not made yet
+        return 0
+    finally:
+        engine.dispose()
