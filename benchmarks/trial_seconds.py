@@ -1,12 +1,13 @@
-"""Where a trial's seconds go: TensorFlow's start, data, training, validation, saving, the rest.
+"""Where a trial's seconds go: TensorFlow's start, data, training, validation, saving, pictures.
 
     .venv/bin/python benchmarks/trial_seconds.py
 
 Times TensorFlow's import and the loading of Fashion-MNIST in a fresh process (each worker pays
 them once), then runs 4 trials of ``studies/fashion_mnist.toml`` (3 epochs each, no pruning,
 ``--workers auto``) and splits each trial's duration, as the storage records it, into training,
-validation after each epoch, saving the model, and the rest (building the model, sampling,
-and Optuna's reads and writes).
+validation after each epoch, saving the model, the dashboard's pictures (learning curves and
+confusion matrix, drawn and uploaded), and the rest (building the model, sampling, and Optuna's
+reads and writes).
 """
 
 from __future__ import annotations
@@ -63,17 +64,19 @@ def main() -> None:
                     ).fetchall()
                 )
     print(f"4 trials of 3 epochs in {wall:.0f} s (whole command)")
-    print("trial  size          total   train  validation  saving  rest (build, Optuna I/O)")
+    print(
+        "trial  size          total   train  validation  saving  pictures       "
+        "rest (build, Optuna I/O)"
+    )
     for trial_id, number, total in trials:
         a = attrs[trial_id]
-        train, val, save = (
-            float(a[k]) for k in ("train_seconds", "validation_seconds", "save_seconds")
-        )
-        rest = total - train - val - save
+        keys = ("train_seconds", "validation_seconds", "save_seconds", "plot_seconds")
+        train, val, save, plot = (float(a[k]) for k in keys)
+        rest = total - train - val - save - plot
         size = f"{int(a['param_count']):,} p"
         print(
             f"{number:5d}  {size:12s} {total:6.1f}  {train:6.1f}  {val:10.1f}  {save:6.2f}  "
-            f"{rest:5.2f} ({rest / total:.1%})"
+            f"{plot:5.2f} ({plot / total:.1%})  {rest:5.2f} ({rest / total:.1%})"
         )
 
 

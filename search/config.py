@@ -97,6 +97,9 @@ class RunSettings:
     # A worker process is replaced by a fresh one after this many trials: TensorFlow keeps
     # about 10 MB of every trial's model in a long-lived process (benchmarks/memory.py).
     trials_per_worker: int = 20
+    # Each COMPLETE trial draws its learning curves and validation confusion matrix for the
+    # dashboard: 0.3-0.5 s a trial, a few percent of trials shorter than ~15 s.
+    trial_pictures: bool = True
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,11 @@ def config_from_record(
     return dataclasses.replace(
         config,
         study=dataclasses.replace(config.study, n_trials=n_trials or config.study.n_trials),
-        run=RunSettings(_workers_flag(workers)) if workers is not None else config.run,
+        run=(
+            dataclasses.replace(config.run, workers=_workers_flag(workers))
+            if workers is not None
+            else config.run
+        ),
     )
 
 
@@ -478,10 +485,11 @@ def _run_settings(table: _Table, workers_flag: int | str | None) -> RunSettings:
         _workers(table.take("workers"), table.where("workers")) if table.has("workers") else None
     )
     trials_per_worker = table.positive_int("trials_per_worker")
-    table.reject_unknown(("trials_per_worker", "workers"))
+    trial_pictures = table.get("trial_pictures", bool)
+    table.reject_unknown(("trials_per_worker", "workers", "trial_pictures"))
     if workers_flag is not None:
         workers = _workers_flag(workers_flag)
-    return RunSettings(workers=workers, trials_per_worker=trials_per_worker)
+    return RunSettings(workers, trials_per_worker, trial_pictures)
 
 
 def _workers_flag(text: int | str) -> int | None:

@@ -169,6 +169,31 @@ def data_fingerprint(dataset: Dataset) -> dict[str, object]:
     return {"digest": digest.hexdigest(), "files": dict(sorted(dataset.files.items()))}
 
 
+def pixel_stats(dataset: Dataset) -> dict[str, object]:
+    """What the training images look like, for ``predict`` to make photos look the same.
+
+    ``mean`` and ``std`` are over every training pixel (0..1). ``background`` is, per channel,
+    the median of the training images' border pixels: MNIST's and Fashion-MNIST's is 0 (light
+    on black); ``predict`` pads photos and fills their transparent parts with it.
+    """
+    x = dataset.x_train
+    # In chunks of float64: exact enough for 60,000 images without a float64 copy of them all.
+    total = squares = 0.0
+    for start in range(0, len(x), 4096):
+        chunk = x[start : start + 4096].astype(np.float64)
+        total += float(chunk.sum())
+        squares += float(np.square(chunk).sum())
+    mean = total / x.size
+    std = max(squares / x.size - mean**2, 0.0) ** 0.5
+    border = np.concatenate([x[:, 0], x[:, -1], x[:, 1:-1, 0], x[:, 1:-1, -1]], axis=1)
+    background = np.median(border.reshape(-1, x.shape[-1]), axis=0)
+    return {
+        "mean": round(mean, 4),
+        "std": round(std, 4),
+        "background": [round(float(value), 4) for value in background],
+    }
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

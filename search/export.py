@@ -1,48 +1,49 @@
-"""Export the best trial's saved model, ready to use, and predict with an export."""
+"""Export the best trial's saved model, ready to use (``search.predict`` reads an export)."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 
+from search import records
 from search.artifacts import MODEL_FILE, ArtifactStore, download_trial_model, load_model_file
-from search.data import read_image, scale
 from search.errors import ExportError, StorageError
-from search.evaluation import saved_model_id, stored_test_evaluation
+from search.evaluation import saved_model_id
+from search.records import stored_test_evaluation, trial_params
 from search.storage import display_url
-from search.trials import best_trial, trial_params
+from search.trials import best_trial
 
 CARD_FILE = "model_card.json"
 SAVED_MODEL_DIR = "saved_model"
 LIBRARIES = ("lenet-search", "tensorflow", "keras", "optuna", "numpy")
 
 
-def export_best(
+def export_trial(
     study: optuna.Study,
     store: ArtifactStore,
     output: Path,
     *,
+    trial_number: int | None = None,
     storage_url: str | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
-    """Write ``model.keras``, a SavedModel and ``model_card.json`` of the best trial to ``output``.
+    """Write ``model.keras``, a SavedModel and ``model_card.json`` of a trial to ``output``.
 
-    Nothing is retrained: ``model.keras`` is the file the trial saved. Returns the model card.
+    The trial is ``trial_number`` (a COMPLETE one), or the best. Nothing is retrained:
+    ``model.keras`` is the file the trial saved. Returns the model card.
 
     Raises:
-        StorageError: no trial has completed yet.
+        StorageError: no trial has completed yet, or ``trial_number`` is not a COMPLETE trial.
         ExportError: ``output`` exists and ``force`` is false.
     """
-    best = best_trial(study)
+    best = best_trial(study) if trial_number is None else complete_trial(study, trial_number)
     if best is None:
         raise StorageError(
             f'study "{study.study_name}" has no complete trial yet; nothing to export'
@@ -82,6 +83,21 @@ def export_best(
     return card
 
 
+def complete_trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:
+    """Trial ``number`` of the study, which must have completed (only those keep a model)."""
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    numbers = [t.number for t in complete]
+    if number in numbers:
+        return complete[numbers.index(number)]
+    trials = study.get_trials(deepcopy=False)
+    what = f"is {trials[number].state.name}" if 0 <= number < len(trials) else "does not exist"
+    listed = ", ".join(map(str, numbers[:20])) + (", ..." if len(numbers) > 20 else "")
+    raise StorageError(
+        f'--trial {number}: trial {number} of study "{study.study_name}" {what}; only COMPLETE '
+        f"trials keep a model: {listed or 'none yet'}"
+    )
+
+
 def _is_export(folder: Path) -> bool:
     return folder.is_dir() and ((folder / CARD_FILE).is_file() or not any(folder.iterdir()))
 
@@ -89,7 +105,7 @@ def _is_export(folder: Path) -> bool:
 def model_card(
     study: optuna.Study, best: optuna.trial.FrozenTrial, storage_url: str | None = None
 ) -> dict[str, Any]:
-    data = study.user_attrs.get("data", {})
+    data = study.user_attrs.get(records.DATA, {})
     test = stored_test_evaluation(study, best.number)
     return {
         "study": study.study_name,
@@ -97,11 +113,13 @@ def model_card(
         "trial": best.number,
         "params": trial_params(best),
         "validation_accuracy": best.value,
-        "best_epoch": best.user_attrs.get("best_epoch"),
+        "best_epoch": best.user_attrs.get(records.BEST_EPOCH),
         "test_accuracy": test.accuracy if test else None,
         "test_loss": test.loss if test else None,
         "class_names": data.get("class_names"),
         "input_shape": data.get("input_shape"),
+        # What the training images look like (None in studies recorded before it was).
+        "pixel_stats": data.get("pixel_stats"),
         "preprocessing": {
             "color_mode": data.get("color_mode"),
             "resize_to": (data.get("input_shape") or [None, None])[:2],
@@ -109,12 +127,16 @@ def model_card(
             "layout": "(N, height, width, channels)",
         },
         "dataset": {
-            **{key: value for key, value in data.items() if key not in ("class_names",)},
+            **{
+                key: value
+                for key, value in data.items()
+                if key not in ("class_names", "pixel_stats")
+            },
             "fingerprint": _fingerprint_summary(data.get("fingerprint")),
         },
-        "keras_seed": best.user_attrs.get("keras_seed"),
-        "param_count": best.user_attrs.get("param_count"),
-        "flops": best.user_attrs.get("flops"),
+        "keras_seed": best.user_attrs.get(records.KERAS_SEED),
+        "param_count": best.user_attrs.get(records.PARAM_COUNT),
+        "flops": best.user_attrs.get(records.FLOPS),
         "versions": {name: _version(name) for name in LIBRARIES},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -132,49 +154,3 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
-
-
-@dataclass(frozen=True)
-class Prediction:
-    path: Path
-    top: list[tuple[str, float]]  # (class name, probability), most likely first
-
-
-def read_model_card(folder: Path) -> dict[str, Any]:
-    if not (folder / MODEL_FILE).is_file() or not (folder / CARD_FILE).is_file():
-        raise ExportError(
-            f"no exported model in {folder} (expected {MODEL_FILE} and {CARD_FILE}, "
-            "which `lenet-search export` writes)"
-        )
-    try:
-        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ExportError(f"{folder / CARD_FILE} is not a valid model card: {e}") from None
-    for key in ("input_shape", "class_names"):
-        if not isinstance(card, dict) or not card.get(key):
-            raise ExportError(
-                f"{folder / CARD_FILE} has no {key}; export the study again with this version"
-            )
-    return card
-
-
-def predict_images(folder: Path, images: list[Path], top_k: int = 3) -> list[Prediction]:
-    """Classify image files with an export, converting colour and size as the model expects.
-
-    Raises:
-        ExportError: ``folder`` holds no export.
-        DataError: an image cannot be read.
-    """
-    card = read_model_card(folder)
-    height, _, channels = card["input_shape"]
-    color_mode = "rgb" if channels == 3 else "grayscale"
-    batch = scale(np.stack([read_image(path, color_mode, height) for path in images]))
-
-    model = load_model_file(folder / MODEL_FILE, "the exported model")
-    probabilities = model.predict(batch, verbose=0)
-    names = card["class_names"]
-    predictions = []
-    for path, row in zip(images, probabilities, strict=True):
-        order = np.argsort(row)[::-1][:top_k]
-        predictions.append(Prediction(path, [(names[i], float(row[i])) for i in order]))
-    return predictions

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; `kill` and batch schedulers
 _count = 0
+_depth = 0  # caught() blocks entered and not left: an inner one keeps the outer one's count
 
 
 def received() -> int:
@@ -33,23 +34,28 @@ def check() -> None:
 
 @contextmanager
 def caught() -> Iterator[None]:
-    """Count SIGINT and SIGTERM instead of raising at once; the old handlers come back after,
-    and the count starts again from 0.
+    """Count SIGINT and SIGTERM instead of raising at once; the old handlers come back after
+    the outermost block, and the count starts again from 0.
 
-    Does nothing outside the main thread, where Python cannot set signal handlers.
+    Blocks nest: a signal counted while the CLI loads the data is still counted when the
+    study starts. Does nothing outside the main thread, where Python cannot set handlers.
     """
-    global _count
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    global _count, _depth
+    if threading.current_thread() is not threading.main_thread() or _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
         return
-    _count = 0
+    _count, _depth = 0, 1
     saved = {sig: signal.signal(sig, _handle) for sig in SIGNALS}
     try:
         yield
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
-        _count = 0  # outside, Python's own handling applies again
+        _count, _depth = 0, 0  # outside, Python's own handling applies again
 
 
 def _handle(signum: int, frame: object) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import optuna
 
 from models import count_params, forward_flops
+from search import records
 from search.artifacts import ArtifactStore, save_trial_model
 from search.config import StudyConfig
 from search.data import Dataset
@@ -16,6 +17,7 @@ from search.hyperparameters import architecture, training_params, worth_showing
 from search.progress import Progress
 from search.space import suggest, trial_seed
 from search.training import EpochResult, Training, TrainingData
+from search.trial_pictures import upload_trial_pictures
 
 
 class TrainingDiverged(Exception):
@@ -43,11 +45,11 @@ class Objective:
         params = training_params(values)
         seed = trial_seed(self.config.study.seed, trial.number)
         for key, value in (
-            ("hyperparameters", values),
-            ("param_count", count_params(arch)),
-            ("flops", forward_flops(arch)),
-            ("keras_seed", seed),
-            ("precision", self.precision),
+            (records.HYPERPARAMETERS, values),
+            (records.PARAM_COUNT, count_params(arch)),
+            (records.FLOPS, forward_flops(arch)),
+            (records.KERAS_SEED, seed),
+            (records.PRECISION, self.precision),
         ):
             trial.set_user_attr(key, value)
         self.progress.trial_started(trial.number, worth_showing(values, trial.params))
@@ -55,7 +57,7 @@ class Objective:
         training = Training(self.data, arch, params, seed, self.precision)
         best = _BestEpoch()
         for result in training.epochs():
-            trial.set_user_attr("epochs_run", result.epoch)
+            trial.set_user_attr(records.EPOCHS_RUN, result.epoch)
             self.progress.epoch_ended(
                 trial.number, result.epoch, params.epochs, result.val_accuracy
             )
@@ -74,9 +76,27 @@ class Objective:
         best.record(trial)
         training.model.set_weights(best.weights)
         saving = time.perf_counter()
-        trial.set_user_attr("artifact_id", save_trial_model(training.model, trial, self.store))
-        trial.set_user_attr("save_seconds", round(time.perf_counter() - saving, 3))
+        trial.set_user_attr(
+            records.ARTIFACT_ID, save_trial_model(training.model, trial, self.store)
+        )
+        trial.set_user_attr(records.SAVE_SECONDS, round(time.perf_counter() - saving, 3))
+        if self.config.run.trial_pictures:
+            self._upload_pictures(trial, best)
         return best.accuracy
+
+    def _upload_pictures(self, trial: optuna.Trial, best: _BestEpoch) -> None:
+        """The dashboard's pictures of a COMPLETE trial; what they cost is recorded on it."""
+        started = time.perf_counter()
+        upload_trial_pictures(
+            trial,
+            self.store,
+            best.history,
+            best.epoch,
+            self.dataset.y_val,
+            best.history[best.epoch - 1].val_predicted,  # the kept model's classes
+            self.dataset.class_names,
+        )
+        trial.set_user_attr(records.PLOT_SECONDS, round(time.perf_counter() - started, 3))
 
 
 class _BestEpoch:
@@ -88,10 +108,12 @@ class _BestEpoch:
         self.val_loss: float | None = None
         self.train_seconds = self.validation_seconds = 0.0
         self.diverged = False
+        self.history: list[EpochResult] = []  # every epoch, for the learning curves
 
     def add(self, result: EpochResult, training: Training) -> None:
         self.train_seconds += result.train_seconds
         self.validation_seconds += result.validation_seconds
+        self.history.append(result)
         # Keras clips probabilities inside the loss, so NaN weights can still show a finite
         # loss: look at the weights too (cheap at LeNet sizes).
         if not math.isfinite(result.loss) or not training.weights_are_finite():
@@ -102,7 +124,7 @@ class _BestEpoch:
             self.weights = training.model.get_weights()
 
     def record(self, trial: optuna.Trial) -> None:
-        trial.set_user_attr("best_epoch", self.epoch)
-        trial.set_user_attr("val_loss", self.val_loss)
-        trial.set_user_attr("train_seconds", round(self.train_seconds, 3))
-        trial.set_user_attr("validation_seconds", round(self.validation_seconds, 3))
+        trial.set_user_attr(records.BEST_EPOCH, self.epoch)
+        trial.set_user_attr(records.VAL_LOSS, self.val_loss)
+        trial.set_user_attr(records.TRAIN_SECONDS, round(self.train_seconds, 3))
+        trial.set_user_attr(records.VALIDATION_SECONDS, round(self.validation_seconds, 3))

@@ -16,9 +16,8 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
+from search import records
 from search.storage import study_lock
-
-RETRY_OF = "retry_of"  # user attribute of a retry: the number of the trial it repeats
 
 
 def recover_stale_trials(study: optuna.Study, storage_url: str) -> list[int]:
@@ -48,11 +47,11 @@ def fail_and_retry(study: optuna.Study, trial_id: int, reason: str) -> int | Non
     if trial.state != TrialState.RUNNING:
         return None
     try:
-        storage.set_trial_user_attr(trial_id, "fail_reason", reason)
+        storage.set_trial_user_attr(trial_id, records.FAIL_REASON, reason)
         if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
             return None
     except UpdateFinishedTrialError:
         return None
-    if RETRY_OF not in trial.user_attrs and trial.params:
-        study.enqueue_trial(trial.params, user_attrs={RETRY_OF: trial.number})
+    if records.RETRY_OF not in trial.user_attrs and trial.params:
+        study.enqueue_trial(trial.params, user_attrs={records.RETRY_OF: trial.number})
     return trial.number

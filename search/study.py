@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
 from optuna.distributions import check_distribution_compatibility
 
-from search import interrupts
+from search import interrupts, records
 from search.artifacts import (
     ArtifactStore,
     claim_store,
@@ -25,13 +25,14 @@ from search.artifacts import (
     store_owner,
     store_taken,
 )
-from search.config import StudyConfig, config_record
-from search.data import Dataset, data_fingerprint
+from search.config import Choices, Fixed, FloatRange, IntRange, Param, StudyConfig, config_record
+from search.data import Dataset, data_fingerprint, pixel_stats
 from search.errors import ConfigError, StorageError
-from search.evaluation import TestEvaluation, evaluate_best_on_test
+from search.evaluation import evaluate_best_on_test
 from search.precision import choose_precision
 from search.progress import Progress
 from search.pruning import make_pruner
+from search.records import TestEvaluation
 from search.recovery import recover_stale_trials
 from search.runtime import start_tensorflow
 from search.sampler import TrialSeededTPESampler
@@ -202,9 +203,9 @@ def create_or_resume_study(
 
 def _uid(study: optuna.Study) -> str:
     """The study's own identity, given on first use; it claims the study's artifact folder."""
-    if "uid" not in study.user_attrs:
-        study.set_user_attr("uid", uuid.uuid4().hex)
-    return study.user_attrs["uid"]
+    if records.UID not in study.user_attrs:
+        study.set_user_attr(records.UID, uuid.uuid4().hex)
+    return study.user_attrs[records.UID]
 
 
 def _check_artifact_owner(config: StudyConfig, store: ArtifactStore) -> None:
@@ -258,14 +259,18 @@ def _record_or_check_settings(
             f'study "{config.study.name}" minimizes its objective, but lenet-search maximizes '
             "validation accuracy; give the study another [study] name"
         )
+    # The dashboard's name for the value; a study made before it was named gets it on resume.
+    if study.metric_names != [records.METRIC_NAME]:
+        study.set_metric_names([records.METRIC_NAME])
     data = dataset_record(dataset, config)
-    stored = study.user_attrs.get("settings")
+    stored = study.user_attrs.get(records.SETTINGS)
     if stored is None:
         _record(study, config, data)
         return
     differences = settings_differences(stored, config.file_settings)
-    data_changes = data_differences(study.user_attrs.get("data", {}), data)
+    data_changes = data_differences(study.user_attrs.get(records.DATA, {}), data)
     if not differences and not data_changes:
+        _write_note(study, config, data, only_if_missing=True)  # studies made before notes
         return
     if not allow_changes:
         problems = []
@@ -284,17 +289,80 @@ def _record_or_check_settings(
             "data, or give the study another [study] name"
         )
     _check_compatible(study, config)
-    changes = study.user_attrs.get("settings_changes", [])
-    study.set_user_attr("settings_changes", [*changes, differences + data_changes])
+    changes = study.user_attrs.get(records.SETTINGS_CHANGES, [])
+    study.set_user_attr(records.SETTINGS_CHANGES, [*changes, differences + data_changes])
     _record(study, config, data)
 
 
 def _record(study: optuna.Study, config: StudyConfig, data: dict[str, Any]) -> None:
     """What the study is made with: for resumes, `worker`, export and the dashboard."""
-    study.set_user_attr("settings", config.file_settings)
-    study.set_user_attr("config", config_record(config))
-    study.set_user_attr("artifact_dir", str(config.study.artifacts))
-    study.set_user_attr("data", data)
+    study.set_user_attr(records.SETTINGS, config.file_settings)
+    study.set_user_attr(records.CONFIG, config_record(config))
+    study.set_user_attr(records.ARTIFACT_DIR, str(config.study.artifacts))
+    study.set_user_attr(records.DATA, data)
+    _write_note(study, config, data)
+
+
+def _write_note(
+    study: optuna.Study, config: StudyConfig, data: dict[str, Any], only_if_missing: bool = False
+) -> None:
+    """optuna-dashboard's note of the study: its settings and data, rewritten when they change."""
+    from optuna_dashboard import get_note, save_note
+
+    if not only_if_missing or not get_note(study):
+        save_note(study, study_note(config, data))
+
+
+def study_note(config: StudyConfig, data: dict[str, Any]) -> str:
+    """The settings and the data of a study, as short markdown."""
+    sizes, classes = data["sizes"], data["class_names"]
+    shown = ", ".join(classes[:20]) + (", ..." if len(classes) > 20 else "")
+    sampler = {"kind": "TPE", "seed": config.study.seed, **asdict(config.sampler)}
+    return "\n".join(
+        [
+            f"Maximizes **{records.METRIC_NAME}**: each trial's accuracy on the validation "
+            "split at its best epoch.",
+            "",
+            "### Data",
+            f"- {data['dataset']}: {sizes['train']} train, {sizes['validation']} validation, "
+            f"{sizes['test']} test images of {'x'.join(map(str, data['input_shape']))}",
+            f"- {len(classes)} classes: {shown}",
+            f"- [data]: {_pairs(config.file_settings.get('data', {}))}",
+            f"- fingerprint `{data['fingerprint']['digest']}`",
+            "",
+            "### Search space",
+            "| name | values |",
+            "| --- | --- |",
+            *(f"| {name} | {_values(param)} |" for name, param in config.search_space.items()),
+            "",
+            f"**Training**: {_pairs(asdict(config.training))}  ",
+            f"**Pruner**: {_pairs(_pruner_settings(config))}  ",
+            f"**Sampler**: {_pairs(sampler)}",
+        ]
+    )
+
+
+def _values(param: Param) -> str:
+    if isinstance(param, IntRange | FloatRange):
+        return f"{param.low} to {param.high}{' (log)' if param.log else ''}"
+    if isinstance(param, Choices):
+        return "one of " + ", ".join(map(str, param.choices))
+    assert isinstance(param, Fixed)
+    return f"{param.value} (fixed)"
+
+
+def _pruner_settings(config: StudyConfig) -> dict[str, Any]:
+    """The pruner's settings that its kind uses (those `search.config` accepts for it)."""
+    used = {
+        "median": ("n_startup_trials", "n_warmup_steps"),
+        "successive_halving": ("min_resource", "reduction_factor"),
+        "hyperband": ("min_resource", "reduction_factor"),
+    }.get(config.pruner.kind, ())
+    return {"kind": config.pruner.kind, **{key: getattr(config.pruner, key) for key in used}}
+
+
+def _pairs(table: dict[str, Any]) -> str:
+    return ", ".join(f"{key} = {value}" for key, value in table.items())
 
 
 def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -358,6 +426,7 @@ def dataset_record(dataset: Dataset, config: StudyConfig) -> dict[str, Any]:
             "test": len(dataset.y_test),
         },
         "fingerprint": data_fingerprint(dataset),
+        "pixel_stats": pixel_stats(dataset),  # for `predict`; not compared on resume
     }
 
 

@@ -40,6 +40,7 @@ class EpochResult:
     val_accuracy: float  # as Keras's accuracy metric computes it (float32)
     train_seconds: float
     validation_seconds: float
+    val_predicted: np.ndarray  # the class predicted for each validation image
 
 
 class TrainingData:
@@ -103,7 +104,7 @@ class Training:
                 loss_sum += float(self._train_chunk(order[start : start + chunk]))
                 interrupts.check()  # between calls into TensorFlow, where stopping is safe
             trained = time.perf_counter()
-            val_loss, val_accuracy = self.evaluate(self.data.x_val, self.data.y_val)
+            val_loss, val_accuracy, predicted = self.evaluate(self.data.x_val, self.data.y_val)
             yield EpochResult(
                 epoch,
                 loss_sum / self.data.n_train,
@@ -111,10 +112,11 @@ class Training:
                 val_accuracy,
                 trained - started,
                 time.perf_counter() - trained,
+                predicted,
             )
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        """Loss and accuracy on (x, y); the accuracy as Keras's metric gives it, in float32."""
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """Loss, accuracy (as Keras's metric gives it, in float32) and predicted classes."""
         probabilities = np.concatenate(
             [
                 self._predict(x[i : i + VALIDATION_BATCH_SIZE]).numpy()
@@ -122,10 +124,10 @@ class Training:
             ]
         )
         losses = keras.losses.sparse_categorical_crossentropy(y, probabilities)
-        correct = np.float32(np.sum(probabilities.argmax(axis=1) == y))
-        return float(np.mean(keras.ops.convert_to_numpy(losses))), float(
-            correct / np.float32(len(y))
-        )
+        predicted = probabilities.argmax(axis=1)
+        correct = np.float32(np.sum(predicted == y))
+        loss = float(np.mean(keras.ops.convert_to_numpy(losses)))
+        return loss, float(correct / np.float32(len(y))), predicted
 
     def weights_are_finite(self) -> bool:
         return all(np.isfinite(w).all() for w in self.model.get_weights())

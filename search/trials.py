@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
 from optuna.trial import TrialState
 
+from search import records
 from search.progress import StudyTally
 
 # Trials that count towards a study's n_trials; failed ones do not, so a later run tops them up.
@@ -30,13 +29,8 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
 def first_failure(study: optuna.Study) -> str | None:
     """The recorded reason of the study's first failed trial, if any failed."""
     for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        return trial.user_attrs.get("fail_reason", "no reason recorded")
+        return trial.user_attrs.get(records.FAIL_REASON, "no reason recorded")
     return None
-
-
-def trial_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    """Everything the trial trained with: the sampled values and the study file's fixed ones."""
-    return {**trial.user_attrs.get("hyperparameters", {}), **trial.params}
 
 
 def tally(study: optuna.Study) -> StudyTally:

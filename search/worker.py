@@ -23,9 +23,9 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
-from search import interrupts
+from search import interrupts, records
 from search.progress import Progress, QueueProgress, TrialOutcome
-from search.recovery import RETRY_OF, recover_stale_trials
+from search.recovery import recover_stale_trials
 from search.storage import study_lock
 from search.trials import ACTIVE_STATES
 
@@ -111,7 +111,7 @@ def run_trials(
             reason, error = f"{type(e).__name__}: {e}", e
         heartbeat.stop()
         _record_end(study, trial, state, value, reason)
-        epochs_run = trial.user_attrs.get("epochs_run")
+        epochs_run = trial.user_attrs.get(records.EPOCHS_RUN)
         progress.trial_ended(TrialOutcome(trial.number, state.name, value, epochs_run, reason))
         ran += 1
         if error is not None:
@@ -127,7 +127,7 @@ def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> o
         # A retry repeats the trial of a worker that died, so it does not spend this run's
         # budget (which stops a run whose every trial fails); study.ask() runs it first.
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-        retry = bool(waiting) and RETRY_OF in waiting[0].user_attrs
+        retry = bool(waiting) and records.RETRY_OF in waiting[0].user_attrs
         if active >= limits.n_trials or (limits.budget.value <= 0 and not retry):
             return None
         if not retry:
@@ -146,10 +146,10 @@ def _record_end(
     reason: str | None,
 ) -> None:
     try:
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        trial.set_user_attr("worker_rss_mb", round(current_rss_mb(), 1))
+        trial.set_user_attr(records.WORKER, f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr(records.WORKER_RSS_MB, round(current_rss_mb(), 1))
         if reason is not None:
-            trial.set_user_attr("fail_reason", reason)
+            trial.set_user_attr(records.FAIL_REASON, reason)
         value = value if state == TrialState.COMPLETE else None
         study.tell(trial, value, state=state, skip_if_finished=True)
     except UpdateFinishedTrialError:

@@ -20,7 +20,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from search import interrupts
+from search import interrupts, records
 from search.config import StudyConfig
 from search.errors import LenetSearchError
 from search.progress import Progress, TrialOutcome
@@ -204,5 +204,5 @@ def _fail_orphans(study: optuna.Study, watch: _Watch, workers: list) -> None:
         code = workers[index].exitcode
         reason = f"its worker process ended without recording it (exit code {code})"
         if fail_and_retry(study, running[number]._trial_id, reason) is not None:
-            epochs_run = running[number].user_attrs.get("epochs_run")
+            epochs_run = running[number].user_attrs.get(records.EPOCHS_RUN)
             watch.progress.trial_ended(TrialOutcome(number, "FAIL", None, epochs_run, reason))

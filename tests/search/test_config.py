@@ -2,7 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from search.config import Choices, Fixed, FloatRange, IntRange, load_config
+from search.config import (
+    Choices,
+    Fixed,
+    FloatRange,
+    IntRange,
+    config_from_record,
+    config_record,
+    load_config,
+)
 from search.errors import ConfigError
 from search.hyperparameters import HYPERPARAMETERS
 from tests.conftest import write_study
@@ -101,6 +109,10 @@ BAD_EDITS = [
         {"workers = 1": "workers = 1\ntrials_per_worker = 0"},
         "[run] trials_per_worker must be a positive integer, got 0",
     ),
+    (
+        {"workers = 1": 'workers = 1\ntrial_pictures = "no"'},
+        '[run] trial_pictures must be true or false, got "no"',
+    ),
     ({"n_trials = 2": "n_trials = 0"}, "[study] n_trials must be a positive integer, got 0"),
     (
         {"seed = 0": 'seed = 0\nartifacts = "s3:///models"'},
@@ -189,7 +201,7 @@ BAD_EDITS = [
     ),
     (
         {"workers = 1": "workers = 1\nthreads = 2"},
-        "[run] threads is not a known key; known: trials_per_worker, workers",
+        "[run] threads is not a known key; known: trials_per_worker, workers, trial_pictures",
     ),
     (
         {'kind = "none"': 'kind = "random"'},
@@ -277,3 +289,17 @@ def test_bad_flag_values(study_file: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(study_file, workers="many")
     assert str(error.value) == '--workers must be a positive integer or "auto", got "many"'
+
+
+def test_the_recorded_config_comes_back_and_workers_override_only_workers(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    edits = {"workers = 1": "workers = 1\ntrials_per_worker = 7\ntrial_pictures = false"}
+    config = load_config(write_study(tmp_path, edits=edits))
+    record = config_record(config)
+    back = config_from_record(record, name="tiny", storage=config.study.storage)
+    assert back.run == config.run and back.search_space == config.search_space
+    assert back.study.artifacts == config.study.artifacts
+    flagged = config_from_record(record, name="tiny", storage="sqlite:///x.db", workers="3")
+    assert (flagged.run.workers, flagged.run.trials_per_worker) == (3, 7)
+    assert flagged.run.trial_pictures is False

@@ -7,15 +7,15 @@ import numpy as np
 import optuna
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 from search.artifacts import open_artifact_store
 from search.config import load_config
 from search.data import load_dataset
-from search.errors import DataError, ExportError, StorageError
-from search.export import export_best, predict_images
+from search.errors import ExportError, StorageError
+from search.export import export_trial
+from search.predict import predict_images
 from search.study import run_study
-from tests.conftest import pattern, write_study
+from tests.conftest import copy_of, write_study
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def exported(finished_study: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
     output = tmp_path_factory.mktemp("export") / "tiny"
-    export_best(study, store, output, storage_url="sqlite:///x.db")
+    export_trial(study, store, output, storage_url="sqlite:///x.db")
     return output
 
 
@@ -72,17 +72,17 @@ def test_export_replaces_only_an_earlier_export_and_only_when_forced(
     output = Path(shutil.copytree(exported, tmp_path / "earlier"))
     (output / "stale.txt").write_text("from before")
     with pytest.raises(ExportError) as error:
-        export_best(study, store, output)
+        export_trial(study, store, output)
     assert str(error.value) == f"{output} already exists; pass --force to replace it"
     assert (output / "stale.txt").is_file()
-    export_best(study, store, output, force=True)
+    export_trial(study, store, output, force=True)
     assert (output / "model.keras").is_file() and not (output / "stale.txt").exists()
 
     other = tmp_path / "mine"
     other.mkdir()
     (other / "keep.txt").write_text("mine")
     with pytest.raises(ExportError) as error:
-        export_best(study, store, other, force=True)
+        export_trial(study, store, other, force=True)
     assert str(error.value) == (
         f"{other} is not an earlier export (it has no model_card.json); "
         "not replacing it, even with --force"
@@ -94,38 +94,9 @@ def test_export_before_any_complete_trial(tmp_path: Path) -> None:
     study = optuna.create_study(study_name="empty", storage=f"sqlite:///{tmp_path}/e.db")
     store = open_artifact_store(tmp_path / "artifacts", create=True)
     with pytest.raises(StorageError) as error:
-        export_best(study, store, tmp_path / "out")
+        export_trial(study, store, tmp_path / "out")
     assert str(error.value) == 'study "empty" has no complete trial yet; nothing to export'
     assert not (tmp_path / "out").exists()
-
-
-def test_predict_converts_size_and_colour(exported: Path, tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    paths = []
-    for kind in ("horizontal", "vertical"):
-        path = tmp_path / f"{kind}.jpg"
-        Image.fromarray(pattern(kind, (90, 70), rng)).save(path)  # RGB, not 28x28
-        paths.append(path)
-    predictions = predict_images(exported, paths, top_k=2)
-    assert [p.path for p in predictions] == paths
-    for prediction in predictions:
-        assert len(prediction.top) == 2
-        assert prediction.top[0][1] >= prediction.top[1][1]
-        assert {name for name, _ in prediction.top} <= {"circle", "horizontal", "vertical"}
-
-
-def test_predict_errors(exported: Path, tmp_path: Path) -> None:
-    with pytest.raises(ExportError) as error:
-        predict_images(tmp_path, [tmp_path / "a.png"])
-    assert str(error.value) == (
-        f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
-        "which `lenet-search export` writes)"
-    )
-    broken = tmp_path / "broken.png"
-    broken.write_text("no pixels here")
-    with pytest.raises(DataError) as error:
-        predict_images(exported, [broken])
-    assert str(error.value) == f"cannot read image {broken}: cannot identify image file '{broken}'"
 
 
 @pytest.mark.slow
@@ -142,7 +113,7 @@ def test_a_bfloat16_trained_export_reproduces_its_trial_value(
     study = run_study(config, data).study
     assert study.trials[0].user_attrs["precision"] == "mixed_bfloat16"
     store = open_artifact_store(config.study.artifacts, create=False)
-    card = export_best(study, store, tmp_path / "out")
+    card = export_trial(study, store, tmp_path / "out")
     model = keras.saving.load_model(tmp_path / "out" / "model.keras")
     assert model.layers[0].compute_dtype == "bfloat16"
     _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
@@ -151,3 +122,29 @@ def test_a_bfloat16_trained_export_reproduces_its_trial_value(
         tmp_path / "out", [next((image_folder / "circle").glob("*.png"))]
     )
     assert abs(sum(p for _, p in prediction.top) - 1) < 1e-3  # all three classes, in float32
+
+
+def test_export_of_another_complete_trial(finished_study: Path, tmp_path: Path) -> None:
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
+    store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
+    [other] = [t for t in study.trials if t.number != study.best_trial.number]
+    card = export_trial(study, store, tmp_path / "other", trial_number=other.number)
+    assert card["trial"] == other.number and card["validation_accuracy"] == other.value
+    assert card["params"]["dense_units"] == other.params["dense_units"]
+    assert card["test_accuracy"] is None  # only the best trial's model met the test split
+
+
+def test_export_of_a_trial_without_a_model_names_those_with_one(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder}/tiny.db")
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    store = open_artifact_store(folder / "tiny_artifacts", create=False)
+    for number, what in ((2, "is FAIL"), (7, "does not exist")):
+        with pytest.raises(StorageError) as error:
+            export_trial(study, store, tmp_path / "out", trial_number=number)
+        assert str(error.value) == (
+            f'--trial {number}: trial {number} of study "tiny" {what}; only COMPLETE trials '
+            "keep a model: 0, 1"
+        )

@@ -26,6 +26,17 @@ def test_signals_are_counted_and_raised_only_where_checked() -> None:
     interrupts.check()  # outside caught(), Python's own handling applies
 
 
+def test_a_signal_counted_while_loading_is_still_counted_when_the_study_runs() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with interrupts.caught():  # the CLI, while it loads the data
+        os.kill(os.getpid(), signal.SIGTERM)
+        with interrupts.caught():  # run_study
+            assert interrupts.received() == 1
+        assert signal.getsignal(signal.SIGTERM) is not before  # still counting
+        assert interrupts.received() == 1
+    assert signal.getsignal(signal.SIGTERM) is before and interrupts.received() == 0
+
+
 def test_ctrl_c_stops_training_between_chunks() -> None:
     rng = np.random.default_rng(0)
     x = rng.random((4096, 28, 28, 1), dtype=np.float32)

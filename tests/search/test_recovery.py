@@ -7,7 +7,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.recovery import RETRY_OF, fail_and_retry, recover_stale_trials
+from search.records import RETRY_OF
+from search.recovery import fail_and_retry, recover_stale_trials
 from search.storage import open_storage
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")

@@ -10,7 +10,12 @@ from optuna.trial import TrialState
 from search.config import load_config
 from search.data import load_dataset
 from search.errors import ConfigError, StorageError
-from search.evaluation import TEST_KEY_PREFIX
+from search.records import (
+    TestEvaluation,
+    evaluated_on_test,
+    store_test_evaluation,
+    stored_test_evaluation,
+)
 from search.study import run_study
 from tests.conftest import copy_of, write_study
 
@@ -39,10 +44,9 @@ def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -
 
 def test_test_split_is_evaluated_once_for_the_best_trial(finished_study: Path) -> None:
     study = load(finished_study)
-    keys = [key for key in study.user_attrs if key.startswith(TEST_KEY_PREFIX)]
-    assert keys == [f"{TEST_KEY_PREFIX}{study.best_trial.number}"]
-    stored = study.user_attrs[keys[0]]
-    assert 0 <= stored["accuracy"] <= 1 and stored["loss"] > 0
+    assert evaluated_on_test(study) == [study.best_trial.number]
+    stored = stored_test_evaluation(study, study.best_trial.number)
+    assert 0 <= stored.accuracy <= 1 and stored.loss > 0 and stored.n_images == 15
 
 
 def test_resume_runs_up_to_n_trials_and_reuses_the_test_result(
@@ -56,8 +60,7 @@ def test_resume_runs_up_to_n_trials_and_reuses_the_test_result(
     # Resumed trials draw new parameters rather than replaying the first run's.
     assert len({tuple(t.params.values()) for t in result.study.trials}) == 3
     # Nothing to do: n_trials is reached; the stored test result is reused, not recomputed.
-    key = f"{TEST_KEY_PREFIX}{result.test.trial}"
-    result.study.set_user_attr(key, {"loss": -1.0, "accuracy": -1.0})
+    store_test_evaluation(result.study, TestEvaluation(result.test.trial, -1.0, -1.0))
     again = run_study(config, load_dataset(config.data))
     assert len(again.study.trials) == 3
     assert (again.test.loss, again.test.accuracy) == (-1.0, -1.0)

@@ -176,7 +176,8 @@ def test_four_workers_make_exactly_a_hundred_trials(
     # Each worker keeps its process (trials_per_worker has a test of its own): 4 start-ups, not 8.
     edits = {
         "epochs = { low = 1, high = 3 }": "epochs = 1",
-        "workers = 1": "workers = 4\ntrials_per_worker = 100",
+        # No dashboard pictures: 100 trials of 33 images would spend a third of their time there.
+        "workers = 1": "workers = 4\ntrials_per_worker = 100\ntrial_pictures = false",
     }
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")
