@@ -115,6 +115,19 @@ class PrunerSettings:
     min_resource: int = 1
     reduction_factor: int = 3
 
+    def used(self) -> dict[str, Any]:
+        """The settings this kind of pruner takes, kind first."""
+        return {key: getattr(self, key) for key in PRUNER_KEYS[self.kind]}
+
+
+# The keys of [pruner] that each kind takes; a study file that sets another is refused.
+PRUNER_KEYS = {
+    "median": ("kind", "n_startup_trials", "n_warmup_steps"),
+    "successive_halving": ("kind", "min_resource", "reduction_factor"),
+    "hyperband": ("kind", "min_resource", "reduction_factor"),
+    "none": ("kind",),
+}
+
 
 @dataclass(frozen=True)
 class StudyConfig:
@@ -517,12 +530,7 @@ def _sampler_settings(table: _Table) -> SamplerSettings:
 
 def _pruner_settings(table: _Table) -> PrunerSettings:
     kind = table.choice("kind", PRUNER_KINDS)
-    valid_keys = {
-        "median": ("kind", "n_startup_trials", "n_warmup_steps"),
-        "successive_halving": ("kind", "min_resource", "reduction_factor"),
-        "hyperband": ("kind", "min_resource", "reduction_factor"),
-        "none": ("kind",),
-    }[kind]
+    valid_keys = PRUNER_KEYS[kind]
     for key in table.raw:
         if key in PrunerSettings.__dataclass_fields__ and key not in valid_keys:
             raise ConfigError(

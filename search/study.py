@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
@@ -25,7 +25,7 @@ from search.artifacts import (
     store_owner,
     store_taken,
 )
-from search.config import Choices, Fixed, FloatRange, IntRange, Param, StudyConfig, config_record
+from search.config import StudyConfig, config_record
 from search.data import Dataset, data_fingerprint, pixel_stats
 from search.errors import ConfigError, StorageError
 from search.evaluation import evaluate_best_on_test
@@ -38,6 +38,7 @@ from search.runtime import start_tensorflow
 from search.sampler import TrialSeededTPESampler
 from search.space import distributions, largest
 from search.storage import open_storage, study_lock
+from search.study_note import write_note
 from search.trials import count_done, tally
 from search.worker import RunLimits, run_trials
 from search.worker_pool import plan_workers, run_worker_pool
@@ -270,7 +271,7 @@ def _record_or_check_settings(
     differences = settings_differences(stored, config.file_settings)
     data_changes = data_differences(study.user_attrs.get(records.DATA, {}), data)
     if not differences and not data_changes:
-        _write_note(study, config, data, only_if_missing=True)  # studies made before notes
+        write_note(study, config, data, only_if_missing=True)  # studies made before notes
         return
     if not allow_changes:
         problems = []
@@ -300,69 +301,7 @@ def _record(study: optuna.Study, config: StudyConfig, data: dict[str, Any]) -> N
     study.set_user_attr(records.CONFIG, config_record(config))
     study.set_user_attr(records.ARTIFACT_DIR, str(config.study.artifacts))
     study.set_user_attr(records.DATA, data)
-    _write_note(study, config, data)
-
-
-def _write_note(
-    study: optuna.Study, config: StudyConfig, data: dict[str, Any], only_if_missing: bool = False
-) -> None:
-    """optuna-dashboard's note of the study: its settings and data, rewritten when they change."""
-    from optuna_dashboard import get_note, save_note
-
-    if not only_if_missing or not get_note(study):
-        save_note(study, study_note(config, data))
-
-
-def study_note(config: StudyConfig, data: dict[str, Any]) -> str:
-    """The settings and the data of a study, as short markdown."""
-    sizes, classes = data["sizes"], data["class_names"]
-    shown = ", ".join(classes[:20]) + (", ..." if len(classes) > 20 else "")
-    sampler = {"kind": "TPE", "seed": config.study.seed, **asdict(config.sampler)}
-    return "\n".join(
-        [
-            f"Maximizes **{records.METRIC_NAME}**: each trial's accuracy on the validation "
-            "split at its best epoch.",
-            "",
-            "### Data",
-            f"- {data['dataset']}: {sizes['train']} train, {sizes['validation']} validation, "
-            f"{sizes['test']} test images of {'x'.join(map(str, data['input_shape']))}",
-            f"- {len(classes)} classes: {shown}",
-            f"- [data]: {_pairs(config.file_settings.get('data', {}))}",
-            f"- fingerprint `{data['fingerprint']['digest']}`",
-            "",
-            "### Search space",
-            "| name | values |",
-            "| --- | --- |",
-            *(f"| {name} | {_values(param)} |" for name, param in config.search_space.items()),
-            "",
-            f"**Training**: {_pairs(asdict(config.training))}  ",
-            f"**Pruner**: {_pairs(_pruner_settings(config))}  ",
-            f"**Sampler**: {_pairs(sampler)}",
-        ]
-    )
-
-
-def _values(param: Param) -> str:
-    if isinstance(param, IntRange | FloatRange):
-        return f"{param.low} to {param.high}{' (log)' if param.log else ''}"
-    if isinstance(param, Choices):
-        return "one of " + ", ".join(map(str, param.choices))
-    assert isinstance(param, Fixed)
-    return f"{param.value} (fixed)"
-
-
-def _pruner_settings(config: StudyConfig) -> dict[str, Any]:
-    """The pruner's settings that its kind uses (those `search.config` accepts for it)."""
-    used = {
-        "median": ("n_startup_trials", "n_warmup_steps"),
-        "successive_halving": ("min_resource", "reduction_factor"),
-        "hyperband": ("min_resource", "reduction_factor"),
-    }.get(config.pruner.kind, ())
-    return {"kind": config.pruner.kind, **{key: getattr(config.pruner, key) for key in used}}
-
-
-def _pairs(table: dict[str, Any]) -> str:
-    return ", ".join(f"{key} = {value}" for key, value in table.items())
+    write_note(study, config, data)
 
 
 def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
