@@ -1,6 +1,6 @@
 """What a running study reports: trials started and ended, each epoch, and the study as a whole.
 
-Workers in other processes report through ``QueueProgress``; the parent hands each event to its
+Workers in other processes report through ``PipeProgress``; the parent hands each event to its
 own ``Progress``, so that one display covers the whole study however many workers run it.
 """
 
@@ -75,21 +75,21 @@ class Progress:
         pass
 
 
-class QueueProgress(Progress):
-    """A worker's progress: each event goes to the parent process through ``queue`` as
-    ``(worker index, method name, arguments)``."""
+class PipeProgress(Progress):
+    """A worker's progress: each event goes to the parent process through ``pipe`` (the
+    worker's end of a ``multiprocessing.Pipe``) as ``(worker index, method name, arguments)``."""
 
-    def __init__(self, queue: Any, worker: int) -> None:
-        self.queue, self.worker = queue, worker
+    def __init__(self, pipe: Any, worker: int) -> None:
+        self.pipe, self.worker = pipe, worker
 
     def trial_started(self, number: int, params: dict[str, Any]) -> None:
-        self.queue.put((self.worker, "trial_started", (number, params)))
+        self.pipe.send((self.worker, "trial_started", (number, params)))
 
     def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
-        self.queue.put((self.worker, "epoch_ended", (number, epoch, epochs, accuracy)))
+        self.pipe.send((self.worker, "epoch_ended", (number, epoch, epochs, accuracy)))
 
     def trial_ended(self, outcome: TrialOutcome) -> None:
-        self.queue.put((self.worker, "trial_ended", (outcome,)))
+        self.pipe.send((self.worker, "trial_ended", (outcome,)))
 
 
 class ConsoleProgress(Progress):

@@ -24,7 +24,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from search import interrupts, records
-from search.progress import Progress, QueueProgress, TrialOutcome
+from search.progress import PipeProgress, Progress, TrialOutcome
 from search.recovery import recover_stale_trials
 from search.storage import study_lock
 from search.trials import ACTIVE_STATES
@@ -186,7 +186,7 @@ class WorkerJob:
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
     """Entry point of a spawned worker: start TensorFlow, load the data once, run trials.
 
-    Reports through ``events`` (a multiprocessing queue): progress, then ``("error", text)`` for
+    Reports through ``events`` (its end of a pipe): progress, then ``("error", text)`` for
     a problem the user can fix or ``("crash", traceback)`` for a bug. Exits 130 when
     interrupted, 2 after an error, 1 after a crash.
     """
@@ -201,13 +201,12 @@ def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
             from search.errors import LenetSearchError
 
             if isinstance(e, LenetSearchError):
-                events.put((job.index, "error", (str(e),)))
+                events.send((job.index, "error", (str(e),)))
                 code = 2
             else:
-                events.put((job.index, "crash", (traceback.format_exc(),)))
+                events.send((job.index, "crash", (traceback.format_exc(),)))
                 code = 1
-    events.close()
-    events.join_thread()  # every event reaches the parent before the process ends
+    events.close()  # send() has written every event: they reach the parent
     os._exit(code)  # skip TensorFlow's slow and sometimes noisy teardown
 
 
@@ -233,9 +232,9 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
         config.study.storage, create=False, writer=True, heartbeat=heartbeat_of(config)
     )
     study = load_study_for_trials(config, storage)
-    progress = QueueProgress(events, job.index)
+    progress = PipeProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)
     limits = RunLimits(job.n_trials, budget, job.deadline, config.run.trials_per_worker)
     ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
     if ran == limits.max_trials:
-        events.put((job.index, "retired", ()))  # the pool starts a fresh process in its place
+        events.send((job.index, "retired", ()))  # the pool starts a fresh process in its place

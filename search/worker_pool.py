@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import signal
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 import optuna
@@ -96,7 +96,7 @@ def run_worker_pool(
     """
     context = multiprocessing.get_context("spawn")
     budget = context.Value("i", trials_left)
-    events = context.Queue()
+    watch = _Watch(progress)
     jobs = [
         WorkerJob(
             index,
@@ -112,31 +112,36 @@ def run_worker_pool(
     ]
 
     def start(job: WorkerJob) -> multiprocessing.Process:
+        # A pipe of its own per worker, not one queue for all: a worker killed while it writes
+        # (SIGKILL, out of memory) would keep a shared queue's lock, and every other worker
+        # would hang on its next event (seen: the pool waited for good).
+        reader, writer = context.Pipe(duplex=False)
         with interrupts.ignored():  # inherited: a worker ignores them until its handler is set
             process = context.Process(
-                target=worker_main, args=(job, budget, events), name=f"worker-{job.index}"
+                target=worker_main, args=(job, budget, writer), name=f"worker-{job.index}"
             )
             process.start()
+        writer.close()  # the worker holds the only writing end: its end is the pipe's end
+        watch.pipes.append(reader)
         return process
 
     workers = [start(job) for job in jobs]
-    watch = _Watch(progress)
     # Ctrl-C in a terminal reaches the workers too; SIGTERM may reach this process alone.
     while not watch.problems and not interrupts.received():
-        received = watch.take(events, timeout=0.2)
+        watch.take(timeout=0.2)
         for index in sorted(watch.retired):  # it ran its trials_per_worker: a fresh one follows
             if not workers[index].is_alive():
                 workers[index].join()
                 workers[index] = start(jobs[index])
                 watch.retired.discard(index)
-        # Done when every worker has ended and said all it had to say (a last "retired" too).
-        if not received and not watch.retired and not any(w.is_alive() for w in workers):
+        # Done when every worker has ended and all it said is read: each pipe has ended.
+        if not watch.pipes and not watch.retired:
             break
     if interrupts.received() or watch.problems:
-        _stop(workers, events, watch)
+        _stop(workers, watch)
     for worker in workers:
         worker.join()
-    watch.drain(events)
+    watch.drain()
     _fail_orphans(study, watch, workers)
     if watch.errors:
         raise LenetSearchError(watch.errors[0])
@@ -153,16 +158,27 @@ class _Watch:
         self.errors: list[str] = []
         self.crashes: list[str] = []
         self.retired: set[int] = set()  # indexes of workers that ended to be replaced
+        self.pipes: list[Connection] = []  # reading ends, one per worker process still open
 
     @property
     def problems(self) -> bool:
         return bool(self.errors or self.crashes)
 
-    def take(self, events: multiprocessing.Queue, timeout: float) -> bool:
-        try:
-            worker, name, args = events.get(timeout=timeout)
-        except queue.Empty:
-            return False
+    def take(self, timeout: float) -> bool:
+        """Handle the events that arrive within ``timeout``; whether there were any."""
+        received = False
+        for pipe in wait(self.pipes, timeout):
+            try:
+                event = pipe.recv()
+            except EOFError:  # the worker ended (or died mid-event): nothing more will come
+                self.pipes.remove(pipe)
+                pipe.close()
+                continue
+            self._handle(*event)
+            received = True
+        return received
+
+    def _handle(self, worker: int, name: str, args: tuple) -> None:
         if name == "error":
             self.errors.append(args[0])
         elif name == "crash":
@@ -175,21 +191,20 @@ class _Watch:
             elif name == "trial_ended":
                 self.running.pop(args[0].number, None)
             getattr(self.progress, name)(*args)
-        return True
 
-    def drain(self, events: multiprocessing.Queue) -> None:
-        while self.take(events, timeout=0.1):
-            pass
+    def drain(self) -> None:
+        while self.pipes:  # every worker has ended: each pipe ends with EOF
+            self.take(timeout=0.1)
 
 
-def _stop(workers: list, events: multiprocessing.Queue, watch: _Watch) -> None:
+def _stop(workers: list, watch: _Watch) -> None:
     """SIGTERM every worker (idempotent: each stops once), then wait, reading their events."""
     for worker in workers:
         if worker.is_alive():
             os.kill(worker.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
     while any(w.is_alive() for w in workers) and time.monotonic() < deadline:
-        watch.take(events, timeout=0.2)
+        watch.take(timeout=0.2)
     for worker in workers:
         if worker.is_alive():
             worker.kill()
