@@ -178,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="delete a study: its trials and its artifacts (asks first unless --yes)",
     )
     delete.add_argument("name", help="the study's name")
-    delete.add_argument("--storage", dest="delete_storage", help="the study's storage URL")
+    delete.add_argument(
+        "--storage", dest="delete_storage", metavar="URL", help="the study's storage URL"
+    )
     delete.add_argument(
         "--artifacts",
         dest="delete_artifacts",
