@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from typing import Any
@@ -38,6 +39,10 @@ class Objective:
         self.config, self.dataset, self.store = config, dataset, store
         self.progress, self.precision = progress, precision
         self.data = TrainingData(dataset)
+        # TensorFlow, Keras and the data are loaded for good: keep the garbage collector from
+        # scanning them at every trial's clear_session() (0.5 s each time, profiled), so that
+        # a collection looks only at what trials made since.
+        gc.freeze()
 
     def __call__(self, trial: optuna.Trial) -> float:
         values = suggest(trial, self.config.search_space)
