@@ -18,6 +18,8 @@ from pathlib import Path
 import common
 import optuna
 
+from search import records
+
 STUDY = """\
 [study]
 name = "memory"
@@ -68,7 +70,7 @@ def main() -> None:
     by_worker: dict[str, list[float]] = {}
     for trial in study.trials:
         attrs = trial.user_attrs
-        by_worker.setdefault(attrs["worker"], []).append(attrs["worker_rss_mb"])
+        by_worker.setdefault(attrs[records.WORKER], []).append(attrs[records.WORKER_RSS_MB])
     print(f"{args.trials} trials in {wall:.0f} s, {len(by_worker)} worker processes")
     for worker, rss in by_worker.items():
         at_50 = f"{rss[49]:.0f} MB" if len(rss) >= 50 else "(fewer than 50 trials)"
@@ -80,7 +82,7 @@ def main() -> None:
         )
 
     ordered = sorted(study.trials, key=lambda t: t.datetime_complete)
-    rss = [t.user_attrs["worker_rss_mb"] for t in ordered]
+    rss = [t.user_attrs[records.WORKER_RSS_MB] for t in ordered]
     print(
         f"  any process, in the order trials ended: trial 1-10 at most {max(rss[:10]):.0f} MB, "
         f"trials 41-50 {max(rss[40:50]):.0f} MB, the last 10 {max(rss[-10:]):.0f} MB"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import common
 
+from search import records
+
 STUDY_FILE = common.ROOT / "studies" / "fashion_mnist.toml"
 PRUNERS = {
     "median": 'kind = "median"\nn_startup_trials = 4\nn_warmup_steps = 2',
@@ -54,8 +56,8 @@ def main() -> None:
             )
         trials = study.trials
         states = [t.state.name for t in trials]
-        trained = sum(t.user_attrs.get("epochs_run", 0) for t in trials)
-        planned = sum(t.user_attrs["hyperparameters"]["epochs"] for t in trials)
+        trained = sum(t.user_attrs.get(records.EPOCHS_RUN, 0) for t in trials)
+        planned = sum(t.user_attrs[records.HYPERPARAMETERS]["epochs"] for t in trials)
         print(f"{name} ({PRUNERS[name].replace(chr(10), ', ')}), {wall:.0f} s")
         print(
             f"  trials: {len(trials)} ({states.count('COMPLETE')} complete, "

@@ -128,6 +128,7 @@ def ours(budget: float, folder: Path) -> dict:
             print(f"  {line}")
     import optuna
 
+    from search import records
     from search.artifacts import load_trial_model, open_artifact_store
     from search.config import load_config
     from search.data import load_dataset
@@ -135,7 +136,7 @@ def ours(budget: float, folder: Path) -> dict:
     config = load_config(path)
     study = optuna.load_study(study_name=config.study.name, storage=config.study.storage)
     store = open_artifact_store(config.study.artifacts, create=False)
-    model = load_trial_model(store, study.best_trial.user_attrs["artifact_id"])
+    model = load_trial_model(store, study.best_trial.user_attrs[records.ARTIFACT_ID])
     data = load_dataset(config.data)
     predictions = model.predict(data.x_test, batch_size=1024, verbose=0).argmax(axis=1)
     states = [t.state.name for t in study.trials]
@@ -145,9 +146,9 @@ def ours(budget: float, folder: Path) -> dict:
         "pruned": states.count("PRUNED"),
         "failed": states.count("FAIL"),
         "best_params": best.params,
-        "best_epoch": best.user_attrs["best_epoch"],
+        "best_epoch": best.user_attrs[records.BEST_EPOCH],
         "val_accuracy": best.value,
-        "stored_test": study.user_attrs[f"test_evaluation_trial_{best.number}"]["accuracy"],
+        "stored_test": records.stored_test_evaluation(study, best.number).accuracy,
         "wall": wall,
         "predictions": predictions,
         "y_test": data.y_test,

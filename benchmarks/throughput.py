@@ -24,6 +24,8 @@ from pathlib import Path
 
 import common
 
+from search import records
+
 CONFIGS = [(8, 16, 16), (16, 32, 32), (16, 32, 64), (32, 64, 64), (32, 64, 128), (64, 128, 256)]
 EPOCHS, BATCH = 2, 32
 
@@ -116,12 +118,12 @@ def ours(folder: Path) -> tuple[float, int]:
     n_train = 54_000
     for trial in study.trials:
         attrs = trial.user_attrs
-        hp = attrs["hyperparameters"]
-        seconds = attrs["train_seconds"] + attrs["validation_seconds"]
+        hp = attrs[records.HYPERPARAMETERS]
+        seconds = attrs[records.TRAIN_SECONDS] + attrs[records.VALIDATION_SECONDS]
         print(
             f"  {hp['conv1_channels']}/{hp['conv2_channels']}/{hp['dense_units']}: "
             f"{seconds:6.1f} s  {EPOCHS * n_train / seconds:7.0f} images/s "
-            f"(trial {trial.number}, worker {attrs['worker'].rsplit(':', 1)[1]})"
+            f"(trial {trial.number}, worker {attrs[records.WORKER].rsplit(':', 1)[1]})"
         )
     return wall, EPOCHS * n_train * len(CONFIGS)
 
