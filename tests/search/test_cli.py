@@ -251,16 +251,17 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
     tmp_path: Path, image_folder, stop: signal.Signals
 ) -> None:
     study_file = write_study(
-        tmp_path, n_trials=50, edits={"epochs = { low = 1, high = 3 }": "epochs = 40"}
+        tmp_path, n_trials=50, edits={"epochs = { low = 1, high = 3 }": "epochs = 150"}
     )
     database = tmp_path / "tiny.db"
     process = start("run", str(study_file))
     try:
         deadline = time.monotonic() + 240
-        while _count(database, "COMPLETE") < 1:
+        # Stop once a trial has completed and the next one is training (it has reported an
+        # epoch, with many left): the signal then lands mid-trial, not between two trials.
+        while _count(database, "COMPLETE") < 1 or _training(database) < 1:
             assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.5)
-        time.sleep(2)  # into the next trial's training
+            time.sleep(0.2)
         process.send_signal(stop)
         out, err = process.communicate(timeout=120)
     finally:
@@ -280,6 +281,15 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
     resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert _count(database, "COMPLETE") == completed + 1
+
+
+def _training(database: Path) -> int:
+    """RUNNING trials that have reported an epoch."""
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "SELECT COUNT(DISTINCT t.trial_id) FROM trials t JOIN trial_intermediate_values v "
+            "ON v.trial_id = t.trial_id WHERE t.state = 'RUNNING'"
+        ).fetchone()[0]
 
 
 def _count(database: Path, state: str) -> int:
