@@ -12,13 +12,13 @@ from pathlib import Path
 
 import optuna
 from optuna.artifacts.exceptions import ArtifactNotFound
-from optuna.trial import TrialState
 
 from search import records
 from search.artifact_location import ArtifactLocation, parse_artifact_location
 from search.artifacts import OWNER_FILE, open_artifact_store, store_owner
 from search.errors import LenetSearchError, StorageError
 from search.storage import display_url, load_study, open_storage
+from search.trials import tally
 
 
 @dataclass(frozen=True)
@@ -41,21 +41,19 @@ def sqlite_files_in(folder: Path) -> list[str]:
 def study_summaries(storage_url: str) -> list[StudySummary]:
     storage = open_storage(storage_url, create=False)
     summaries = []
-    for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
-        study = load_study(storage, summary.study_name)
-        trials = study.get_trials(deepcopy=False)
-        count = {state: sum(t.state == state for t in trials) for state in TrialState}
-        best = summary.best_trial
+    for name in optuna.get_all_study_names(storage):
+        study = load_study(storage, name)
+        counted = tally(study)  # the same counts and best trial as the run's progress line
         summaries.append(
             StudySummary(
                 storage=display_url(storage_url),
-                name=summary.study_name,
-                trials=len(trials),
-                complete=count[TrialState.COMPLETE],
-                pruned=count[TrialState.PRUNED],
-                failed=count[TrialState.FAIL],
-                best_trial=best.number if best is not None else None,
-                best_value=best.value if best is not None else None,
+                name=name,
+                trials=len(study.get_trials(deepcopy=False)),
+                complete=counted.complete,
+                pruned=counted.pruned,
+                failed=counted.failed,
+                best_trial=counted.best_number,
+                best_value=counted.best_value,
             )
         )
     return summaries
