@@ -236,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # --help, or a usage error already printed as one line
         return int(e.code or 0)
-    from search.runtime import quiet_libraries
+    from search.runtime import hide_native_output, quiet_libraries
 
+    if not args.debug:  # TensorFlow's C++ start-up lines, whenever it prints them
+        hide_native_output()
     quiet_libraries()
     # SIGTERM (`kill`, a batch scheduler) ends any command like Ctrl-C: "Interrupted.", exit 130.
     # `run` and `worker` then count it instead, to stop where that is safe (search.interrupts).
@@ -340,7 +342,6 @@ def _run_trials(
             dataset,
             progress=progress,
             allow_changes=args.allow_changes,
-            show_logs=args.debug,
         )
     if result.interrupted:
         print("Interrupted: finished trials are kept; run again to resume.", file=sys.stderr)
@@ -386,7 +387,7 @@ def _repeat_best(args: argparse.Namespace, target: _StudyTarget) -> None:
     if args.repeat < 2:
         raise ConfigError(f"--repeat must be an integer of at least 2, got {args.repeat}")
     config = _recorded_config(target)
-    start_tensorflow(show_logs=args.debug)
+    start_tensorflow()
     repeat_best(target.study, config, args.repeat, progress=sys.stderr)
 
 
@@ -397,7 +398,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     target = _open_study(args)
     store = open_artifact_store(_artifacts(target), create=False)
-    start_tensorflow(show_logs=args.debug)
+    start_tensorflow()
     card = export_trial(
         target.study,
         store,
@@ -422,7 +423,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise ConfigError(f"--top must be a positive integer, got {args.top}")
-    start_tensorflow(show_logs=args.debug)
+    start_tensorflow()
     predictions = predict_images(args.export_dir, args.images, top_k=args.top, invert=args.invert)
     # stdout changes with --format; stderr (warnings, the one Error line) is the same for both.
     for prediction in predictions:

@@ -100,16 +100,17 @@ class ConsoleProgress(Progress):
     """
 
     def __init__(
-        self, n_trials: int, timeout: float | None = None, stream: TextIO = sys.stderr
+        self, n_trials: int, timeout: float | None = None, stream: TextIO | None = None
     ) -> None:
-        self.n_trials, self.timeout, self.stream = n_trials, timeout, stream
+        # sys.stderr when it prints, not when this module was imported: the CLI may move it.
+        self.n_trials, self.timeout, self._stream = n_trials, timeout, stream
         self.tally = StudyTally()
         self._started = time.perf_counter()
         self._trial_started: dict[int, float] = {}
         self._ended_in_run = 0
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        print(text, file=self._stream or sys.stderr, flush=True)
 
     def run_started(self, tally: StudyTally, workers: int, notes: list[str]) -> None:
         self.tally, self._started = tally, time.perf_counter()

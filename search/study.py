@@ -60,7 +60,6 @@ def run_study(
     *,
     progress: Progress | None = None,
     allow_changes: bool = False,
-    show_logs: bool = False,
 ) -> RunResult:
     """Create or resume the study, run trials until it has ``n_trials`` done, evaluate the best.
 
@@ -79,10 +78,10 @@ def run_study(
         store = open_artifact_store(config.study.artifacts, create=True)
         _check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
-        workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
+        workers, precision = _run_trials(study, config, dataset, store, progress)
         test = None
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
-            start_tensorflow(show_logs=show_logs)
+            start_tensorflow()
             test = evaluate_best_on_test(study, dataset, store)
         wall = time.perf_counter() - started
         return RunResult(study, interrupts.received() > 0, wall, test, workers, precision)
@@ -94,7 +93,6 @@ def join_study(
     *,
     progress: Progress | None = None,
     allow_changes: bool = False,
-    show_logs: bool = False,
 ) -> RunResult:
     """Run trials of a study that exists (`lenet-search worker`), with its recorded settings.
 
@@ -116,7 +114,7 @@ def join_study(
             study = load_study_for_trials(config, storage)
             _record_or_check_settings(study, config, dataset, allow_changes)
             claim_store(store, config.study.artifacts, config.study.name, _uid(study))
-        workers, precision = _run_trials(study, config, dataset, store, progress, show_logs)
+        workers, precision = _run_trials(study, config, dataset, store, progress)
         wall = time.perf_counter() - started
         return RunResult(study, interrupts.received() > 0, wall, None, workers, precision)
 
@@ -127,7 +125,6 @@ def _run_trials(
     dataset: Dataset,
     store: ArtifactStore,
     progress: Progress,
-    show_logs: bool,
 ) -> tuple[int, str | None]:
     """Run the trials the study lacks, here or in worker processes; (workers, precision)."""
     recover_stale_trials(study, config.study.storage)
@@ -155,10 +152,9 @@ def _run_trials(
             trials_left=trials_left,
             deadline=deadline,
             progress=progress,
-            show_logs=show_logs,
         )
         return plan.count, choice.policy
-    start_tensorflow(show_logs=show_logs)
+    start_tensorflow()
     from search.objective import Objective, TrainingDiverged
 
     objective = Objective(config, dataset, store, progress, choice.policy)

@@ -180,7 +180,6 @@ class WorkerJob:
     threads: int  # TensorFlow's threads per op pool
     n_trials: int
     deadline: float | None
-    show_logs: bool  # --debug: TensorFlow's start-up lines and tracebacks
 
 
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
@@ -216,7 +215,7 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     quiet_libraries()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
-    start_tensorflow(threads=job.threads, show_logs=job.show_logs)
+    start_tensorflow(threads=job.threads)
     interrupts.check()
 
     from search.artifacts import open_artifact_store

@@ -85,7 +85,6 @@ def run_worker_pool(
     trials_left: int,
     deadline: float | None,
     progress: Progress,
-    show_logs: bool = False,
 ) -> None:
     """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
     signal arrives (``search.interrupts``).
@@ -106,7 +105,6 @@ def run_worker_pool(
             plan.threads,
             config.study.n_trials,
             deadline,
-            show_logs,
         )
         for index in range(plan.count)
     ]
