@@ -393,25 +393,38 @@ def _repeat_best(args: argparse.Namespace, target: _StudyTarget) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from search.artifacts import open_artifact_store
+    from search.data import load_dataset
     from search.export import export_trial
     from search.runtime import start_tensorflow
+    from search.study import require_same_data
 
     target = _open_study(args)
     store = open_artifact_store(_artifacts(target), create=False)
+    config = _recorded_config(target)
+    dataset = load_dataset(config.data)  # the validation split, to measure the export on
+    require_same_data(
+        target.study, dataset, config, "the export's validation accuracy would not be comparable"
+    )
     start_tensorflow()
     card = export_trial(
         target.study,
         store,
         args.output,
+        validation=(dataset.x_val, dataset.y_val),
         trial_number=args.trial,
         storage_url=target.storage_url,
         force=args.force,
     )
     test = card["test_accuracy"]
+    validation = f"validation accuracy {card['validation_accuracy']:.4f}"
+    if card["training_precision"] != "float32":
+        validation += (
+            f" as trained in {card['training_precision']}, "
+            f"{card['exported_validation_accuracy']:.4f} as exported in float32"
+        )
     print(
         f'exported trial {card["trial"]} of study "{card["study"]}" to {args.output}: '
-        f"model.keras, saved_model/, model_card.json (validation accuracy "
-        f"{card['validation_accuracy']:.4f}"
+        f"model.keras, saved_model/, model_card.json ({validation}"
         + (f", test accuracy {test:.4f})" if test is not None else ")")
     )
     return 0

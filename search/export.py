@@ -1,4 +1,9 @@
-"""Export the best trial's saved model, ready to use (``search.predict`` reads an export)."""
+"""Export the best trial's saved model, ready to use (``search.predict`` reads an export).
+
+An export is always float32, whatever precision the trial trained in: a ``mixed_bfloat16``
+model runs emulated, slowly, on CPUs without native bfloat16 and not at all in converters. Its
+validation accuracy is measured again as exported and written in the card beside the trial's.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 
 from search import records
@@ -30,6 +36,7 @@ def export_trial(
     store: ArtifactStore,
     output: Path,
     *,
+    validation: tuple[np.ndarray, np.ndarray],
     trial_number: int | None = None,
     storage_url: str | None = None,
     force: bool = False,
@@ -37,7 +44,9 @@ def export_trial(
     """Write ``model.keras``, a SavedModel and ``model_card.json`` of a trial to ``output``.
 
     The trial is ``trial_number`` (a COMPLETE one), or the best. Nothing is retrained:
-    ``model.keras`` is the file the trial saved. Returns the model card.
+    ``model.keras`` is the model the trial saved, in float32; its accuracy on ``validation``
+    (the study's validation images and labels) is measured again for the card, where it equals
+    the trial's value to the last bit for a float32-trained trial. Returns the model card.
 
     Raises:
         StorageError: no trial has completed yet, or ``trial_number`` is not a COMPLETE trial.
@@ -70,9 +79,13 @@ def export_trial(
         raise ExportError(f"cannot write the export to {output}: {reason}") from None
     try:
         download_trial_model(store, saved_model_id(best), partial / MODEL_FILE)
-        model = load_model_file(partial / MODEL_FILE, f"the saved model of trial {best.number}")
+        trained = load_model_file(partial / MODEL_FILE, f"the saved model of trial {best.number}")
+        model = float32_model(trained, best)
+        if model is not trained:
+            model.save(partial / MODEL_FILE)
         model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
-        card = model_card(study, best, storage_url)
+        _, exported_accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
+        card = model_card(study, best, storage_url, exported_accuracy=float(exported_accuracy))
         (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -81,6 +94,26 @@ def export_trial(
         shutil.rmtree(output) if output.is_dir() else output.unlink()
     partial.rename(output)
     return card
+
+
+def float32_model(model, trial: optuna.trial.FrozenTrial):  # noqa: ANN001, ANN201 - keras.Model
+    """``model`` computing in float32: itself if it does, else the same network rebuilt so.
+
+    Mixed precision keeps its variables in float32, so the weights carry over unchanged (the
+    cast only makes that explicit); only the computation changes.
+    """
+    if all(layer.compute_dtype == "float32" for layer in model.layers):
+        return model
+    from search.hyperparameters import architecture, training_params
+    from search.training import compiled_lenet
+
+    values = trial_params(trial)
+    arch = architecture(values, tuple(model.input_shape[1:]), model.output_shape[-1])
+    rebuilt = compiled_lenet(arch, training_params(values).learning_rate, "float32")
+    rebuilt.set_weights([np.asarray(weights, np.float32) for weights in model.get_weights()])
+    # Saved with built optimizer variables, as a trial's model is: loading it is then silent.
+    rebuilt.optimizer.build(rebuilt.trainable_variables)
+    return rebuilt
 
 
 def complete_trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:
@@ -103,7 +136,11 @@ def _is_export(folder: Path) -> bool:
 
 
 def model_card(
-    study: optuna.Study, best: optuna.trial.FrozenTrial, storage_url: str | None = None
+    study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
+    storage_url: str | None = None,
+    *,
+    exported_accuracy: float | None = None,
 ) -> dict[str, Any]:
     data = study.user_attrs.get(records.DATA, {})
     test = stored_test_evaluation(study, best.number)
@@ -112,7 +149,10 @@ def model_card(
         "storage": display_url(storage_url) if storage_url else None,
         "trial": best.number,
         "params": trial_params(best),
-        "validation_accuracy": best.value,
+        "validation_accuracy": best.value,  # as the trial measured it, in its precision
+        "training_precision": best.user_attrs.get(records.PRECISION, "float32"),
+        # The exported model's, measured again in float32 (the precision of every export).
+        "exported_validation_accuracy": exported_accuracy,
         "best_epoch": best.user_attrs.get(records.BEST_EPOCH),
         "test_accuracy": test.accuracy if test else None,
         "test_loss": test.loss if test else None,

@@ -15,10 +15,10 @@ import optuna
 from search import records
 from search.config import StudyConfig
 from search.data import load_dataset
-from search.errors import ConfigError, StorageError
+from search.errors import StorageError
 from search.hyperparameters import architecture, training_params
 from search.records import Repeat, store_repeat, stored_repeat, trial_params
-from search.study import data_differences, dataset_record
+from search.study import require_same_data
 from search.trials import best_trial
 
 SEED_RANGE = 2**31
@@ -50,14 +50,7 @@ def repeat_best(
         return Repeat(best.number, stored.seeds[:k], stored.val_accuracies[:k])
 
     dataset = load_dataset(config.data)
-    changes = data_differences(
-        study.user_attrs.get(records.DATA, {}), dataset_record(dataset, config)
-    )
-    if changes:
-        raise ConfigError(
-            f'the data of study "{study.study_name}" changed since the study was made: '
-            f"{'; '.join(changes)}; the repeats would not be comparable"
-        )
+    require_same_data(study, dataset, config, "the repeats would not be comparable")
     values = trial_params(best)
     arch = architecture(values, dataset.input_shape, len(dataset.class_names))
     params = training_params(values)

@@ -365,6 +365,24 @@ def dataset_record(dataset: Dataset, config: StudyConfig) -> dict[str, Any]:
     }
 
 
+def require_same_data(
+    study: optuna.Study, dataset: Dataset, config: StudyConfig, consequence: str
+) -> None:
+    """Refuse data unlike the data the study was made with; ``consequence`` says what for.
+
+    Raises:
+        ConfigError: the data changed since the study was made.
+    """
+    changes = data_differences(
+        study.user_attrs.get(records.DATA, {}), dataset_record(dataset, config)
+    )
+    if changes:
+        raise ConfigError(
+            f'the data of study "{study.study_name}" changed since the study was made: '
+            f"{'; '.join(changes)}; {consequence}"
+        )
+
+
 def settings_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Human-readable differences between two nested settings tables, as dotted keys."""
     flat_old, flat_new = _flatten(old), _flatten(new)

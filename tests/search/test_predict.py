@@ -30,7 +30,8 @@ def exported(finished_study: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
     output = tmp_path_factory.mktemp("export") / "tiny"
-    export_trial(study, store, output)
+    data = load_dataset(load_config(finished_study / "tiny.toml").data)
+    export_trial(study, store, output, validation=(data.x_val, data.y_val))
     return output
 
 
