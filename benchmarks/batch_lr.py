@@ -24,14 +24,14 @@ PAIRS = [(32, 0.001), (64, 0.001), (64, 0.002), (128, 0.001), (128, 0.002), (256
 
 def one(batch: int, lr: float, budget: float, arch: tuple[int, int, int]) -> None:
     """In a child process: train until the budget is spent; print a JSON line."""
-    from search.runtime import start_tensorflow
+    from search.runtime.tensorflow import start_tensorflow
 
     start_tensorflow(threads=1)
     from models import LeNetArchitecture
-    from search.config import DataSettings
-    from search.data import load_dataset
-    from search.hyperparameters import TrainingParams
-    from search.training import Training, TrainingData
+    from search.config.settings import DataSettings
+    from search.data.loading import load_dataset
+    from search.engine.training import Training, TrainingData
+    from search.space.hyperparameters import TrainingParams
 
     data = TrainingData(load_dataset(DataSettings("fashion_mnist", validation_split=0.1)))
     training = Training(

@@ -6,7 +6,6 @@ docstring for its command.
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -16,15 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from anywhere
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from search.runtime.tensorflow import hide_native_output  # noqa: E402 - after the path
+from search.stats import wilson_interval  # noqa: E402
 
-
-def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% interval of a binomial proportion (Wilson's, good near 0 and 1 too)."""
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+hide_native_output()  # TensorFlow's C++ start-up lines, as the CLI hides them
 
 
 def accuracy_text(accuracy: float, n: int) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import common
 import optuna
 
-from search import records
+from search.storage import records
 
 STUDY = """\
 [study]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import common
 
-from search import records
+from search.storage import records
 
 STUDY_FILE = common.ROOT / "studies" / "fashion_mnist.toml"
 PRUNERS = {

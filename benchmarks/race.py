@@ -40,8 +40,8 @@ def baseline(budget: float, out: Path) -> None:
     import optuna
 
     from models import LeNetArchitecture, build_lenet
-    from search.config import load_config
-    from search.data import load_dataset
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
 
     started = time.perf_counter()
     config = load_config(STUDY_FILE)
@@ -128,10 +128,10 @@ def ours(budget: float, folder: Path) -> dict:
             print(f"  {line}")
     import optuna
 
-    from search import records
-    from search.artifacts import load_trial_model, open_artifact_store
-    from search.config import load_config
-    from search.data import load_dataset
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.storage import records
+    from search.storage.artifacts import load_trial_model, open_artifact_store
 
     config = load_config(path)
     study = optuna.load_study(study_name=config.study.name, storage=config.study.storage)

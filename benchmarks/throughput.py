@@ -24,7 +24,7 @@ from pathlib import Path
 
 import common
 
-from search import records
+from search.storage import records
 
 CONFIGS = [(8, 16, 16), (16, 32, 32), (16, 32, 64), (32, 64, 64), (32, 64, 128), (64, 128, 256)]
 EPOCHS, BATCH = 2, 32
@@ -62,8 +62,8 @@ def baseline() -> None:
     import keras
 
     from models import LeNetArchitecture, build_lenet
-    from search.config import DataSettings
-    from search.data import load_dataset
+    from search.config.settings import DataSettings
+    from search.data.loading import load_dataset
 
     data = load_dataset(DataSettings("fashion_mnist", validation_split=0.1))
     for conv1, conv2, dense in CONFIGS:
@@ -88,11 +88,11 @@ def baseline() -> None:
 
 def ours(folder: Path) -> tuple[float, int]:
     """(b): enqueue the configurations and time the `run` command. Returns (wall, images)."""
-    from search.artifacts import open_artifact_store
-    from search.config import load_config
-    from search.data import load_dataset
-    from search.runtime import quiet_libraries
-    from search.study import create_or_resume_study
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.engine.study import create_or_resume_study
+    from search.runtime.tensorflow import quiet_libraries
+    from search.storage.artifacts import open_artifact_store
 
     quiet_libraries()
     path = folder / "throughput.toml"

@@ -23,11 +23,11 @@ import common
 STARTUP = """
 import time
 t = time.perf_counter()
-from search.runtime import start_tensorflow
+from search.runtime.tensorflow import start_tensorflow
 start_tensorflow(threads=1)
 t_tf = time.perf_counter() - t
-from search.config import DataSettings
-from search.data import load_dataset
+from search.config.settings import DataSettings
+from search.data.loading import load_dataset
 t = time.perf_counter()
 load_dataset(DataSettings("fashion_mnist", validation_split=0.1))
 print(t_tf, time.perf_counter() - t)

@@ -1,3 +1,5 @@
+"""A LeNet's size and cost, computed without building it."""
+
 import pytest
 
 from models import LeNetArchitecture, build_lenet, count_params, forward_flops

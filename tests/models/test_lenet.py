@@ -1,7 +1,9 @@
+"""The tutorial's network, built from numbers."""
+
 import keras
 import numpy as np
 
-from models import LeNetArchitecture, build_lenet
+from models import LeNetArchitecture, build_lenet, count_params
 
 
 def test_layers_are_the_tutorials() -> None:
@@ -28,3 +30,29 @@ def test_any_input_shape_gives_class_probabilities() -> None:
     probabilities = keras.ops.convert_to_numpy(model(np.zeros((2, 40, 30, 3), "float32")))
     assert probabilities.shape == (2, 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_dropout_rates_add_their_layers_and_no_parameters() -> None:
+    arch = LeNetArchitecture((28, 28, 1), 10, 8, 8, 16, dropout_conv=0.25, dropout_dense=0.4)
+    model = build_lenet(arch)
+    assert [layer.name for layer in model.layers] == [
+        "conv1",
+        "pool1",
+        "dropout1",
+        "conv2",
+        "pool2",
+        "dropout2",
+        "flatten",
+        "dense",
+        "dropout3",
+        "classes",
+    ]
+    rates = {layer.name: layer.rate for layer in model.layers if "dropout" in layer.name}
+    assert rates == {"dropout1": 0.25, "dropout2": 0.25, "dropout3": 0.4}
+    assert model.count_params() == count_params(arch)
+    # Active in training only: inference is deterministic, training draws its masks.
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    inference = [keras.ops.convert_to_numpy(model(x, training=False)) for _ in range(2)]
+    np.testing.assert_array_equal(*inference)
+    trained = keras.ops.convert_to_numpy(model(x, training=True))
+    assert not np.allclose(trained, inference[0])

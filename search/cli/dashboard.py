@@ -1,0 +1,38 @@
+"""`dashboard`: optuna-dashboard on the study's storage."""
+
+from __future__ import annotations
+
+import argparse
+
+from search.cli.common import Command, add_study_target, open_study
+from search.errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_study_target(parser, artifacts=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to serve on (8080)")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from search.dashboard.server import serve
+    from search.storage.artifacts import open_artifact_store
+    from search.storage.database import display_url
+
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port must be a port number from 1 to 65535, got {args.port}")
+    target = open_study(args)
+    # A study made elsewhere may have no artifact folder: the dashboard then shows no models.
+    store = open_artifact_store(target.artifacts, create=False) if target.artifacts else None
+    print(
+        f"optuna-dashboard on {display_url(target.storage_url)} at "
+        f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",
+        flush=True,
+    )
+    serve(target.storage, host=args.host, port=args.port, artifact_store=store)
+    return 0
+
+
+COMMAND = Command(
+    "dashboard", "open optuna-dashboard on the study's storage", add_arguments, handle
+)

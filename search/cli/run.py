@@ -1,0 +1,149 @@
+"""`run` and `worker`: run a study's trials, from a study file or from what the study recorded.
+
+Both load the data, run the trials the study lacks and print the summary; `run` also makes the
+study and evaluates the best trial on the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from search.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_MODEL,
+    Command,
+    add_artifacts_flag,
+    add_storage_flag,
+    add_study_name_flag,
+    open_study,
+    recorded_config,
+)
+
+if TYPE_CHECKING:
+    from search.config.settings import StudyConfig
+    from search.engine.runner import RunResult
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study_file", type=Path, help="the study file, e.g. studies/mnist.toml")
+    parser.add_argument(
+        "--n-trials",
+        type=int,
+        help="finished (complete or pruned) trials the study should have; overrides the file",
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="stop starting trials after this many seconds"
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the sampler and of each trial's training"
+    )
+    _add_trial_flags(parser, "resume even though the file's settings or the data changed")
+
+
+def run(args: argparse.Namespace) -> int:
+    from search.config.study_file import load_config
+    from search.engine.runner import run_study
+
+    config = load_config(
+        args.study_file,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    return _run_trials(args, config, run_study)
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    add_storage_flag(parser, "the study's storage URL", required=True)
+    add_study_name_flag(parser, required=True)
+    parser.add_argument(
+        "--n-trials",
+        type=int,
+        help="finished trials the study should have in all (default: as `run` recorded it)",
+    )
+    add_artifacts_flag(
+        parser, "the study's artifact store as this machine sees it (default: as recorded)"
+    )
+    _add_trial_flags(
+        parser, "go on although this machine's copy of the data differs from the study's"
+    )
+
+
+def worker(args: argparse.Namespace) -> int:
+    from search.engine.runner import join_study
+
+    config = recorded_config(open_study(args), n_trials=args.n_trials, workers=args.workers)
+    return _run_trials(args, config, join_study)
+
+
+def _add_trial_flags(parser: argparse.ArgumentParser, allow_changes: str) -> None:
+    parser.add_argument(
+        "--workers",
+        metavar="N|auto",
+        help="processes running trials side by side; auto: one per core (overrides [run] workers)",
+    )
+    parser.add_argument("--allow-changes", action="store_true", help=allow_changes)
+    parser.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def _run_trials(
+    args: argparse.Namespace, config: StudyConfig, runner: Callable[..., RunResult]
+) -> int:
+    """Load the data, run the study's trials with ``runner``, print the summary; the exit code."""
+    from search.runtime import interrupts
+
+    # Ctrl-C, and SIGTERM from `kill` or a batch scheduler, stop the run keeping finished trials.
+    # From here on they are counted and acted on where that is safe: raised inside an import
+    # (TensorFlow's, numpy's) a KeyboardInterrupt can be swallowed, and the run went on.
+    with interrupts.caught():
+        from search.data.loading import load_dataset
+        from search.engine.events import Progress
+        from search.outputs.console import ConsoleProgress
+        from search.outputs.tables import run_summary
+        from search.storage.database import display_url
+        from search.storage.trials import best_trial, first_failure
+
+        dataset = load_dataset(config.data)  # before the storage: bad data never touches it
+        interrupts.check()  # stopped while loading: nothing was touched
+        if not args.quiet:
+            where = display_url(config.study.storage)
+            print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
+        progress = (
+            Progress()
+            if args.quiet
+            else ConsoleProgress(config.study.n_trials, config.study.timeout)
+        )
+        result = runner(config, dataset, progress=progress, allow_changes=args.allow_changes)
+    if result.interrupted:
+        print("Interrupted: finished trials are kept; run again to resume.", file=sys.stderr)
+    print(run_summary(result.study, result.wall_seconds))
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if best_trial(result.study) is None and result.workers:
+        reason = first_failure(result.study)
+        print(
+            f'Error: no trial of study "{config.study.name}" completed'
+            + (f"; the first failure: {reason}" if reason else ""),
+            file=sys.stderr,
+        )
+        return EXIT_NO_MODEL
+    return 0
+
+
+RUN = Command(
+    "run",
+    "create or resume a study and run its trials, then print the best",
+    add_run_arguments,
+    run,
+)
+WORKER = Command(
+    "worker",
+    "join a study made by `run` elsewhere and run its trials (no study file needed)",
+    add_worker_arguments,
+    worker,
+)

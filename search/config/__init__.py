@@ -1,0 +1,7 @@
+"""Study files read into one validated, frozen ``StudyConfig``, and that config stored on a study.
+
+``settings``: the typed settings, each section a dataclass whose defaults are the defaults.
+``reader``: typed getters over a TOML table that name the file and key in every error.
+``study_file``: ``load_config``, the study file read section by section.
+``record``: the config as JSON on the study (for ``worker``), read back, and compared.
+"""

@@ -1,0 +1,129 @@
+"""The settings of a study, each section of a study file a frozen dataclass.
+
+The defaults of every setting are those of the dataclasses below; the study-file reader takes
+them from here, so each default is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.space.ranges import Param
+from search.storage.location import ArtifactLocation
+
+BUILTIN_DATASETS = ("mnist", "fashion_mnist")
+PRUNER_KINDS = ("median", "successive_halving", "hyperband", "none")
+COLOR_MODES = ("grayscale", "rgb")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+MAX_SEED = 2**32 - 1  # NumPy's and TPE's seeds are 32-bit
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    name: str
+    storage: str  # an SQLAlchemy URL; relative SQLite paths are already made absolute
+    artifacts: ArtifactLocation  # where each complete trial's model file is kept
+    n_trials: int = 10  # the study is done when this many trials are COMPLETE or PRUNED
+    timeout: float | None = None  # seconds for one `run`, None for no limit
+    seed: int = 0  # seeds the sampler and, with the trial number, each trial's Keras seed
+    # A worker records a heartbeat this often; a RUNNING trial whose last one is older than the
+    # grace period is failed (and retried once) by any other worker of the study.
+    heartbeat_interval: int = 60
+    grace_period: int = 180
+
+    @property
+    def heartbeat(self) -> tuple[int, int]:
+        """(interval, grace period) in seconds, as ``storage.database.open_storage`` takes it."""
+        return self.heartbeat_interval, self.grace_period
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dataset: str  # "mnist", "fashion_mnist" or "images" (then image_dir is set)
+    image_dir: Path | None = None
+    data_dir: Path | None = None
+    train_samples: int | None = None
+    validation_split: float = 0.1
+    split_seed: int = 0
+    image_size: int = 28
+    color_mode: str = "grayscale"
+    test_dir: Path | None = None
+    test_split: float = 0.2
+
+
+PATH_KEYS = ("image_dir", "data_dir", "test_dir")  # the DataSettings that are paths
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    # "auto": mixed_bfloat16 where the CPU has native bfloat16 and it measures faster.
+    precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    workers: int | None = None  # processes that run trials side by side; None: "auto"
+    # A worker process is replaced by a fresh one after this many trials: TensorFlow keeps
+    # about 10 MB of every trial's model in a long-lived process (benchmarks/memory.py).
+    trials_per_worker: int = 20
+    # Each COMPLETE trial draws its learning curves and validation confusion matrix for the
+    # dashboard: 0.3-0.5 s a trial, a few percent of trials shorter than ~15 s.
+    trial_pictures: bool = True
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    n_startup_trials: int = 5  # random trials before TPE models the results
+
+
+@dataclass(frozen=True)
+class PrunerSettings:
+    kind: str = "median"
+    n_startup_trials: int = 3
+    n_warmup_steps: int = 1
+    min_resource: int = 1
+    reduction_factor: int = 3
+
+    def used(self) -> dict[str, Any]:
+        """The settings this kind of pruner takes, kind first."""
+        return {key: getattr(self, key) for key in PRUNER_KEYS[self.kind]}
+
+
+# The keys of [pruner] that each kind takes; a study file that sets another is refused.
+PRUNER_KEYS = {
+    "median": ("kind", "n_startup_trials", "n_warmup_steps"),
+    "successive_halving": ("kind", "min_resource", "reduction_factor"),
+    "hyperband": ("kind", "min_resource", "reduction_factor"),
+    "none": ("kind",),
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    path: Path | None  # the study file; None for a config read back from a study (`worker`)
+    study: StudySettings
+    data: DataSettings
+    training: TrainingSettings
+    run: RunSettings
+    sampler: SamplerSettings
+    pruner: PrunerSettings
+    # Every searchable name, each a range, a list of choices or a fixed value.
+    search_space: dict[str, Param] = field(default_factory=dict)
+    # The settings as written in the file: what a resumed study must not silently change.
+    file_settings: dict[str, Any] = field(default_factory=dict)
+
+
+# Each section of a study file, with the dataclass whose field defaults are its keys' defaults.
+SECTIONS: dict[str, type | None] = {
+    "study": StudySettings,
+    "data": DataSettings,
+    "training": TrainingSettings,
+    "run": RunSettings,
+    "sampler": SamplerSettings,
+    "pruner": PrunerSettings,
+    "search_space": None,
+}
+# The sections a resumed study must not change without --allow-changes.
+COMPARED_SECTIONS = ("data", "training", "search_space")

@@ -1,0 +1,318 @@
+"""Study files: read a TOML file into one validated, frozen ``StudyConfig``.
+
+Every key is checked here, before any data is loaded or any database is touched: an unknown key,
+a wrong type or an empty range is a ``ConfigError`` naming the file, the key and the value.
+Precedence is "CLI flag > study file > default", resolved once in ``load_config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from models.architecture import min_input_size
+from search.config.reader import Table, json_safe, show
+from search.config.settings import (
+    BUILTIN_DATASETS,
+    COLOR_MODES,
+    COMPARED_SECTIONS,
+    MAX_SEED,
+    PRECISIONS,
+    PRUNER_KEYS,
+    PRUNER_KINDS,
+    SECTIONS,
+    DataSettings,
+    PrunerSettings,
+    RunSettings,
+    SamplerSettings,
+    StudyConfig,
+    StudySettings,
+    TrainingSettings,
+)
+from search.errors import ConfigError
+from search.space.hyperparameters import HYPERPARAMETERS, Hyperparameter
+from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
+from search.storage.location import parse_artifact_location
+from search.storage.url import resolve_storage_url
+
+
+def load_config(
+    path: str | Path,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    seed: int | None = None,
+    workers: int | str | None = None,
+) -> StudyConfig:
+    """Read and validate a study file; the keyword arguments override it (CLI flags).
+
+    ``workers`` is a positive number or ``"auto"``.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or any key is invalid.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"study file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"study file is a folder, not a TOML file: {path}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a TOML study file (it is not UTF-8 text)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from None
+
+    root = Table(raw, path, None)
+    sections = {name: root.table(name, defaults) for name, defaults in SECTIONS.items()}
+    root.reject_unknown()
+    base_dir = path.resolve().parent
+
+    study = _study_settings(sections["study"], base_dir, path)
+    data = _data_settings(sections["data"], base_dir)
+    search_space = _search_space(sections["search_space"], sections["training"])
+    training = _training_settings(sections["training"])
+    run = _run_settings(sections["run"], workers)
+    sampler = _sampler_settings(sections["sampler"])
+    pruner = _pruner_settings(sections["pruner"])
+
+    if n_trials is not None and n_trials < 1:
+        raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {seed}")
+    study = dataclasses.replace(
+        study,
+        n_trials=study.n_trials if n_trials is None else n_trials,
+        timeout=study.timeout if timeout is None else timeout,
+        seed=study.seed if seed is None else seed,
+    )
+
+    file_settings = {name: sections[name].raw for name in COMPARED_SECTIONS}
+    return StudyConfig(
+        path, study, data, training, run, sampler, pruner, search_space, json_safe(file_settings)
+    )
+
+
+def _study_settings(table: Table, base_dir: Path, path: Path) -> StudySettings:
+    name = table.get("name", str, path.stem)
+    if not name.strip():
+        raise ConfigError(f"{table.where('name')} must not be empty")
+    storage = table.get("storage", str, f"sqlite:///{name}.db")
+    try:
+        storage = resolve_storage_url(storage, base_dir)
+    except ValueError as e:
+        raise ConfigError(f"{table.where('storage')}: {e}") from None
+    try:
+        artifacts = parse_artifact_location(
+            table.get("artifacts", str, f"{name}_artifacts"), base_dir
+        )
+    except ValueError as e:
+        raise ConfigError(f"{table.where('artifacts')}: {e}") from None
+    n_trials = table.positive_int("n_trials")
+    timeout = table.get("timeout", float)
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise ConfigError(f"{table.where('timeout')} must be a positive number, got {timeout}")
+    seed = table.non_negative_int("seed")
+    if seed > MAX_SEED:
+        raise ConfigError(f"{table.where('seed')} must be at most {MAX_SEED}, got {seed}")
+    heartbeat_interval = table.positive_int("heartbeat_interval")
+    grace_period = table.positive_int("grace_period")
+    if grace_period <= heartbeat_interval:
+        raise ConfigError(
+            f"{table.where('grace_period')} must be longer than heartbeat_interval "
+            f"({heartbeat_interval} s), got {grace_period}"
+        )
+    table.reject_unknown()
+    return StudySettings(
+        name, storage, artifacts, n_trials, timeout, seed, heartbeat_interval, grace_period
+    )
+
+
+_IMAGE_FOLDER_KEYS = ("image_size", "color_mode", "test_dir", "test_split")
+
+
+def _data_settings(table: Table, base_dir: Path) -> DataSettings:
+    if not table.has("dataset"):
+        raise ConfigError(f"{table.where('dataset')} is missing: use " + _DATASET_HELP)
+    dataset = table.get("dataset", str)
+    data_dir = table.get("data_dir", str)
+    settings = DataSettings(
+        dataset=dataset,
+        data_dir=base_dir / data_dir if data_dir is not None else None,
+        train_samples=table.positive_int("train_samples"),
+        validation_split=table.fraction("validation_split"),
+        split_seed=table.non_negative_int("split_seed"),
+    )
+    if dataset in BUILTIN_DATASETS:
+        for key in _IMAGE_FOLDER_KEYS:
+            if table.has(key):
+                raise ConfigError(
+                    f"{table.where(key)} applies only to image folders, not {dataset}"
+                )
+        table.reject_unknown()
+        return settings
+
+    image_dir = base_dir / dataset
+    if not image_dir.is_dir():
+        raise ConfigError(
+            f'{table.where("dataset")} = "{dataset}" is not a known dataset nor an existing '
+            f"folder ({image_dir}); use {_DATASET_HELP}"
+        )
+    if data_dir is not None:
+        raise ConfigError(f"{table.where('data_dir')} applies only to mnist and fashion_mnist")
+    image_size = table.positive_int("image_size")
+    if image_size < min_input_size():
+        raise ConfigError(
+            f"{table.where('image_size')} must be at least {min_input_size()}, got {image_size}"
+        )
+    test_dir = table.get("test_dir", str)
+    settings = dataclasses.replace(
+        settings,
+        dataset="images",
+        image_dir=image_dir,
+        image_size=image_size,
+        color_mode=table.choice("color_mode", COLOR_MODES),
+        test_dir=base_dir / test_dir if test_dir is not None else None,
+        test_split=table.fraction("test_split"),
+    )
+    table.reject_unknown()
+    return settings
+
+
+_DATASET_HELP = '"mnist", "fashion_mnist" or the path of an image folder (one sub-folder a class)'
+
+
+def _training_settings(table: Table) -> TrainingSettings:
+    """[training]'s settings; its fixed hyperparameters are read by _search_space."""
+    settings = TrainingSettings(precision=table.choice("precision", PRECISIONS))
+    fixable = tuple(hp.name for hp in HYPERPARAMETERS if hp.fixable_in_training)
+    table.reject_unknown(("precision", *fixable))
+    return settings
+
+
+def _run_settings(table: Table, flag: int | str | None) -> RunSettings:
+    """[run]'s settings; ``flag`` is --workers, which overrides the file's (both are checked)."""
+    workers = (
+        _workers(table.take("workers"), table.where("workers")) if table.has("workers") else None
+    )
+    trials_per_worker = table.positive_int("trials_per_worker")
+    trial_pictures = table.get("trial_pictures", bool)
+    table.reject_unknown(("trials_per_worker", "workers", "trial_pictures"))
+    if flag is not None:
+        workers = workers_flag(flag)
+    return RunSettings(workers, trials_per_worker, trial_pictures)
+
+
+def workers_flag(text: int | str) -> int | None:
+    """The --workers flag: a positive number of processes, or None for "auto"."""
+    try:
+        text = int(text)  # the flag's text, as typed
+    except ValueError:
+        pass
+    return _workers(text, "--workers")
+
+
+def _workers(value: Any, where: str) -> int | None:
+    """A number of worker processes, or None for "auto"."""
+    if value == "auto":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ConfigError(f'{where} must be a positive integer or "auto", got {show(value)}')
+
+
+def _sampler_settings(table: Table) -> SamplerSettings:
+    settings = SamplerSettings(n_startup_trials=table.non_negative_int("n_startup_trials"))
+    table.reject_unknown()
+    return settings
+
+
+def _pruner_settings(table: Table) -> PrunerSettings:
+    kind = table.choice("kind", PRUNER_KINDS)
+    valid_keys = PRUNER_KEYS[kind]
+    for key in table.raw:
+        if key in PrunerSettings.__dataclass_fields__ and key not in valid_keys:
+            raise ConfigError(
+                f'{table.where(key)} does not apply to kind = "{kind}"; '
+                f"its keys: {', '.join(valid_keys)}"
+            )
+    settings = PrunerSettings(
+        kind=kind,
+        n_startup_trials=table.non_negative_int("n_startup_trials"),
+        n_warmup_steps=table.non_negative_int("n_warmup_steps"),
+        min_resource=table.positive_int("min_resource"),
+        reduction_factor=table.positive_int("reduction_factor"),
+    )
+    if settings.reduction_factor < 2:
+        where, factor = table.where("reduction_factor"), settings.reduction_factor
+        raise ConfigError(f"{where} must be at least 2, got {factor}")
+    table.reject_unknown(valid_keys)
+    return settings
+
+
+def _search_space(table: Table, training: Table) -> dict[str, Param]:
+    space: dict[str, Param] = {}
+    for hp in HYPERPARAMETERS:
+        in_training = hp.fixable_in_training and training.has(hp.name)
+        if table.has(hp.name) and in_training:
+            raise ConfigError(
+                f"{table.where(hp.name)} is also set in [training]; keep it in one of the two"
+            )
+        if in_training:
+            space[hp.name] = Fixed(_fixed(training, hp))
+        elif table.has(hp.name):
+            space[hp.name] = _param(table, hp)
+        else:
+            space[hp.name] = Fixed(hp.default)
+    table.reject_unknown(tuple(hp.name for hp in HYPERPARAMETERS))
+    return space
+
+
+def _fixed(table: Table, hp: Hyperparameter) -> int | float:
+    value = table.take(hp.name)
+    _check_value(table.where(hp.name), value, hp)
+    return float(value) if hp.kind is float else value
+
+
+def _param(table: Table, hp: Hyperparameter) -> Param:
+    raw = table.take(hp.name)
+    where = table.where(hp.name)
+    if not isinstance(raw, dict):
+        return Fixed(_fixed(table, hp))
+    spec = Table(raw, table.path, f"search_space.{hp.name}")
+    if "choices" in raw:
+        choices = spec.get("choices", list)
+        if not choices:
+            raise ConfigError(f"{where}: choices must not be empty")
+        for value in choices:
+            _check_value(where, value, hp)
+        spec.reject_unknown(("choices",))
+        return Choices(tuple(choices))
+    if "low" not in raw or "high" not in raw:
+        raise ConfigError(
+            f"{where} must be a number, {{ low = ..., high = ..., log = ... }} "
+            f"or {{ choices = [...] }}, got {show(raw)}"
+        )
+    low, high = spec.get("low", hp.kind), spec.get("high", hp.kind)
+    log = spec.get("log", bool, False)
+    spec.reject_unknown(("low", "high", "log"))
+    _check_value(where, low, hp)
+    _check_value(where, high, hp)
+    if low > high:
+        raise ConfigError(f"{where} is an empty range: low = {low} > high = {high}")
+    if log and low <= 0:
+        raise ConfigError(f"{where}: a log range needs low > 0, got low = {low}")
+    return IntRange(low, high, log) if hp.kind is int else FloatRange(low, high, log)
+
+
+def _check_value(where: str, value: Any, hp: Hyperparameter) -> None:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hp.kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ConfigError(f"{where} takes integers, got {show(value)}")
+    if not is_number or math.isnan(value) or not hp.bounds.accepts(value):
+        raise ConfigError(f"{where} takes {hp.bounds.text}, got {show(value)}")

@@ -1,0 +1,129 @@
+"""What a study records of its data: sizes, classes, the pixels' statistics, and a fingerprint
+that tells a resume, `worker`, `export` or `best --repeat` whether the data is still the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.config.settings import DataSettings
+from search.data.dataset import Dataset, border_background
+from search.errors import ConfigError
+from search.storage import records
+
+
+def data_fingerprint(dataset: Dataset) -> dict[str, object]:
+    """What identifies the data a study trains and is judged on.
+
+    ``digest`` covers every split's images and labels, so a changed file, an added image or a
+    different split all change it; ``files`` (name -> SHA-256) says which files changed.
+    """
+    digest = hashlib.sha256()
+    for array in (
+        dataset.x_train,
+        dataset.y_train,
+        dataset.x_val,
+        dataset.y_val,
+        dataset.x_test,
+        dataset.y_test,
+    ):
+        digest.update(str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return {"digest": digest.hexdigest(), "files": dict(sorted(dataset.files.items()))}
+
+
+def pixel_stats(dataset: Dataset) -> dict[str, object]:
+    """What the training images look like, for ``predict`` to make photos look the same.
+
+    ``mean`` and ``std`` are over every training pixel (0..1). ``background`` is, per channel,
+    the median of the training images' border pixels: MNIST's and Fashion-MNIST's is 0 (light
+    on black); ``predict`` pads photos and fills their transparent parts with it.
+    """
+    x = dataset.x_train
+    # In chunks of float64: exact enough for 60,000 images without a float64 copy of them all.
+    total = squares = 0.0
+    for start in range(0, len(x), 4096):
+        chunk = x[start : start + 4096].astype(np.float64)
+        total += float(chunk.sum())
+        squares += float(np.square(chunk).sum())
+    mean = total / x.size
+    std = max(squares / x.size - mean**2, 0.0) ** 0.5
+    background = border_background(x)
+    return {
+        "mean": round(mean, 4),
+        "std": round(std, 4),
+        "background": [round(float(value), 4) for value in background],
+    }
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dataset_record(dataset: Dataset, data: DataSettings) -> dict[str, Any]:
+    """What an export needs to know of the data without loading it, and its fingerprint."""
+    return {
+        "dataset": dataset.name,
+        "class_names": list(dataset.class_names),
+        "input_shape": list(dataset.input_shape),
+        "color_mode": "rgb" if dataset.input_shape[2] == 3 else "grayscale",
+        "split_seed": data.split_seed,
+        "validation_split": data.validation_split,
+        "train_samples": data.train_samples,
+        "sizes": {
+            "train": len(dataset.y_train),
+            "validation": len(dataset.y_val),
+            "test": len(dataset.y_test),
+        },
+        "fingerprint": data_fingerprint(dataset),
+        "pixel_stats": pixel_stats(dataset),  # for `predict`; not compared on resume
+    }
+
+
+def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """How the data changed, from two ``dataset_record``s; empty when it is the same.
+
+    Studies recorded before data fingerprints existed have nothing to compare with.
+    """
+    old_print, new_print = old.get("fingerprint"), new["fingerprint"]
+    if old_print is None or old_print["digest"] == new_print["digest"]:
+        return []
+    old_files, new_files = old_print["files"], new_print["files"]
+    changes = []
+    for what, names in (
+        ("added", new_files.keys() - old_files.keys()),
+        ("removed", old_files.keys() - new_files.keys()),
+        (
+            "changed",
+            {n for n in old_files.keys() & new_files.keys() if old_files[n] != new_files[n]},
+        ),
+    ):
+        if names:
+            shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+            changes.append(f"{len(names)} file{'s' if len(names) > 1 else ''} {what} ({shown})")
+    for split, size in new["sizes"].items():
+        before = old.get("sizes", {}).get(split)
+        if before != size:
+            changes.append(f"{split} split {before} -> {size} images")
+    return changes or ["the same files give other splits"]
+
+
+def require_same_data(study: Any, dataset: Dataset, data: DataSettings, consequence: str) -> None:
+    """Refuse data unlike the data ``study`` (an Optuna study) was made with; ``consequence`` says
+    what would go wrong.
+
+    Raises:
+        ConfigError: the data changed since the study was made.
+    """
+    changes = data_differences(
+        study.user_attrs.get(records.DATA, {}), dataset_record(dataset, data)
+    )
+    if changes:
+        raise ConfigError(
+            f'the data of study "{study.study_name}" changed since the study was made: '
+            f"{'; '.join(changes)}; {consequence}"
+        )

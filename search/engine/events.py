@@ -1,0 +1,57 @@
+"""What a running study reports: trials started and ended, each epoch, and the study as a whole.
+
+Workers in other processes report through ``PipeProgress``; the parent hands each event to its
+own ``Progress``, so that one display covers the whole study however many workers run it. How
+the events are shown is the CLI's (``search.outputs.console``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from search.storage.trials import StudyTally
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended, as the display needs it (picklable, for events between processes)."""
+
+    number: int
+    state: str  # "COMPLETE", "PRUNED" or "FAIL"
+    value: float | None  # validation accuracy of a COMPLETE trial
+    epochs_run: int | None
+    reason: str | None = None  # why it failed
+
+
+class Progress:
+    """Silent progress: the interface, used as it is for ``--quiet``."""
+
+    def run_started(self, tally: StudyTally, workers: int, notes: list[str]) -> None:
+        pass
+
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        pass
+
+    def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
+        pass
+
+    def trial_ended(self, outcome: TrialOutcome) -> None:
+        pass
+
+
+class PipeProgress(Progress):
+    """A worker's progress: each event goes to the parent process through ``pipe`` (the
+    worker's end of a ``multiprocessing.Pipe``) as ``(worker index, method name, arguments)``."""
+
+    def __init__(self, pipe: Any, worker: int) -> None:
+        self.pipe, self.worker = pipe, worker
+
+    def trial_started(self, number: int, params: dict[str, Any]) -> None:
+        self.pipe.send((self.worker, "trial_started", (number, params)))
+
+    def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
+        self.pipe.send((self.worker, "epoch_ended", (number, epoch, epochs, accuracy)))
+
+    def trial_ended(self, outcome: TrialOutcome) -> None:
+        self.pipe.send((self.worker, "trial_ended", (outcome,)))

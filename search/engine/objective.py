@@ -1,0 +1,135 @@
+"""The objective: one trial = sample, build, train with pruning, keep the best epoch's model."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from typing import Any
+
+import optuna
+
+from models import count_params, forward_flops
+from search.config.settings import StudyConfig
+from search.dashboard.pictures import upload_trial_pictures
+from search.data.dataset import Dataset
+from search.engine.events import Progress
+from search.engine.training import EpochResult, Training, TrainingData
+from search.space.hyperparameters import architecture, training_params, worth_showing
+from search.space.suggest import suggest, trial_seed
+from search.storage import records
+from search.storage.artifacts import ArtifactStore, save_trial_model
+
+
+class TrainingDiverged(Exception):
+    """The loss or the weights became NaN or infinite; the trial fails, the study goes on."""
+
+
+class Objective:
+    """Holds what every trial needs, so that the data is loaded once per process."""
+
+    def __init__(
+        self,
+        config: StudyConfig,
+        dataset: Dataset,
+        store: ArtifactStore,
+        progress: Progress,
+        precision: str = "float32",
+    ) -> None:
+        self.config, self.dataset, self.store = config, dataset, store
+        self.progress, self.precision = progress, precision
+        self.data = TrainingData(dataset)
+        # TensorFlow, Keras and the data are loaded for good: keep the garbage collector from
+        # scanning them at every trial's clear_session() (0.5 s each time, profiled), so that
+        # a collection looks only at what trials made since.
+        gc.freeze()
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        values = suggest(trial, self.config.search_space)
+        arch = architecture(values, self.dataset.input_shape, len(self.dataset.class_names))
+        params = training_params(values)
+        seed = trial_seed(self.config.study.seed, trial.number)
+        for key, value in (
+            (records.HYPERPARAMETERS, values),
+            (records.PARAM_COUNT, count_params(arch)),
+            (records.FLOPS, forward_flops(arch)),
+            (records.KERAS_SEED, seed),
+            (records.PRECISION, self.precision),
+        ):
+            trial.set_user_attr(key, value)
+        self.progress.trial_started(trial.number, worth_showing(values, trial.params))
+
+        training = Training(self.data, arch, params, seed, self.precision)
+        best = _BestEpoch()
+        for result in training.epochs():
+            trial.set_user_attr(records.EPOCHS_RUN, result.epoch)
+            self.progress.epoch_ended(
+                trial.number, result.epoch, params.epochs, result.val_accuracy
+            )
+            best.add(result, training)
+            if best.diverged:
+                best.record(trial)
+                raise TrainingDiverged(
+                    f"loss or weights became NaN or infinite in epoch {result.epoch}"
+                )
+            trial.report(result.val_accuracy, step=result.epoch)
+            # After the last epoch there is nothing left to save: keep the trained model.
+            if result.epoch < params.epochs and trial.should_prune():
+                best.record(trial)
+                raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
+
+        best.record(trial)
+        training.model.set_weights(best.weights)
+        saving = time.perf_counter()
+        trial.set_user_attr(
+            records.ARTIFACT_ID, save_trial_model(training.model, trial, self.store)
+        )
+        trial.set_user_attr(records.SAVE_SECONDS, round(time.perf_counter() - saving, 3))
+        if self.config.run.trial_pictures:
+            self._upload_pictures(trial, best)
+        return best.accuracy
+
+    def _upload_pictures(self, trial: optuna.Trial, best: _BestEpoch) -> None:
+        """The dashboard's pictures of a COMPLETE trial; what they cost is recorded on it."""
+        started = time.perf_counter()
+        upload_trial_pictures(
+            trial,
+            self.store,
+            best.history,
+            best.epoch,
+            self.dataset.y_val,
+            best.history[best.epoch - 1].val_predicted,  # the kept model's classes
+            self.dataset.class_names,
+        )
+        trial.set_user_attr(records.PLOT_SECONDS, round(time.perf_counter() - started, 3))
+
+
+class _BestEpoch:
+    """The epoch of highest validation accuracy so far, with its weights, and the time spent."""
+
+    def __init__(self) -> None:
+        self.accuracy, self.epoch = -math.inf, 0
+        self.weights: list[Any] = []
+        self.val_loss: float | None = None
+        self.train_seconds = self.validation_seconds = 0.0
+        self.diverged = False
+        self.history: list[EpochResult] = []  # every epoch, for the learning curves
+
+    def add(self, result: EpochResult, training: Training) -> None:
+        self.train_seconds += result.train_seconds
+        self.validation_seconds += result.validation_seconds
+        self.history.append(result)
+        # Keras clips probabilities inside the loss, so NaN weights can still show a finite
+        # loss: look at the weights too (cheap at LeNet sizes).
+        if not math.isfinite(result.loss) or not training.weights_are_finite():
+            self.diverged = True
+        elif result.val_accuracy > self.accuracy:
+            self.accuracy, self.epoch = result.val_accuracy, result.epoch
+            self.val_loss = result.val_loss
+            self.weights = training.model.get_weights()
+
+    def record(self, trial: optuna.Trial) -> None:
+        trial.set_user_attr(records.BEST_EPOCH, self.epoch)
+        trial.set_user_attr(records.VAL_LOSS, self.val_loss)
+        trial.set_user_attr(records.TRAIN_SECONDS, round(self.train_seconds, 3))
+        trial.set_user_attr(records.VALIDATION_SECONDS, round(self.validation_seconds, 3))

@@ -1,0 +1,39 @@
+"""The private Optuna APIs lenet-search needs, in one place (``pyproject.toml`` pins Optuna
+below the next major version for them; ``tests/search/engine/test_optuna_internals.py`` fails
+if one changes).
+
+Optuna has no public way to reseed a sampler per trial, to reach a study's storage or a trial's
+id, or to list the trials whose heartbeat stopped without failing them at once (its own
+``fail_stale_trials`` does not let us give the reason or retry the way we need).
+"""
+
+from __future__ import annotations
+
+import optuna
+
+
+def storage_of(study: optuna.Study) -> optuna.storages.BaseStorage:
+    """The storage the study reads and writes through (heartbeats are recorded on it)."""
+    return study._storage
+
+
+def trial_id(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
+    """The storage's id of a trial (its number counts within the study, the id in the storage)."""
+    return trial._trial_id
+
+
+def stale_trial_ids(study: optuna.Study) -> list[int]:
+    """RUNNING trials whose last heartbeat is older than the storage's grace period."""
+    return storage_of(study)._get_stale_trial_ids(study._study_id)
+
+
+def grace_period(study: optuna.Study) -> int | None:
+    """The heartbeat grace period, in seconds, of the study's storage (None: no heartbeats)."""
+    storage = storage_of(study)
+    return getattr(storage, "_backend", storage).grace_period  # Optuna wraps RDB storages
+
+
+def reseed_tpe(sampler: optuna.samplers.TPESampler, seed: int) -> None:
+    """Reseed both generators TPE draws from: its own and its start-up random sampler's."""
+    sampler._rng.rng.seed(seed)
+    sampler._random_sampler._rng.rng.seed(seed)

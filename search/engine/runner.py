@@ -1,0 +1,156 @@
+"""What `run` and `worker` do, top to bottom: the study made or joined, its missing trials run
+here or in worker processes, and (for `run`) the best trial evaluated on the test split.
+
+Either way the workers coordinate only through the storage, so more processes, or machines
+with PostgreSQL, can join a study at any time. The test split is evaluated here, once, at the
+end of `run`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import optuna
+
+from search.config.settings import StudyConfig
+from search.data.dataset import Dataset
+from search.engine.evaluation import evaluate_best_on_test
+from search.engine.events import Progress
+from search.engine.pool import plan_workers, run_worker_pool
+from search.engine.precision import choose_precision
+from search.engine.recovery import recover_stale_trials
+from search.engine.study import (
+    check_artifact_owner,
+    create_or_resume_study,
+    join_study_for_trials,
+)
+from search.engine.worker import RunLimits, run_trials
+from search.runtime import interrupts
+from search.runtime.tensorflow import start_tensorflow
+from search.storage.artifacts import ArtifactStore, open_artifact_store
+from search.storage.records import TestEvaluation
+from search.storage.trials import count_done, tally
+
+
+@dataclass(frozen=True)
+class RunResult:
+    study: optuna.Study
+    interrupted: bool
+    wall_seconds: float
+    test: TestEvaluation | None
+    workers: int  # processes that ran trials (0 when none were missing)
+    precision: str | None  # the dtype policy trials trained in (None when none ran)
+
+
+def run_study(
+    config: StudyConfig,
+    dataset: Dataset,
+    *,
+    progress: Progress | None = None,
+    allow_changes: bool = False,
+) -> RunResult:
+    """Create or resume the study, run trials until it has ``n_trials`` done, evaluate the best.
+
+    Ctrl-C or SIGTERM stops every worker (see ``search.runtime.interrupts``); the trials they were
+    running are recorded as FAIL, finished ones are kept and the best is still evaluated (a
+    second Ctrl-C skips that); ``RunResult.interrupted`` then says so.
+
+    Raises:
+        ConfigError: the study exists with other data, training or search-space settings and
+            ``allow_changes`` is false.
+        StorageError: the storage cannot be opened or is not an Optuna database.
+    """
+    progress = progress or Progress()
+    with interrupts.caught():
+        started = time.perf_counter()
+        store = open_artifact_store(config.study.artifacts, create=True)
+        check_artifact_owner(config, store)
+        study = create_or_resume_study(config, dataset, store, allow_changes)
+        workers, precision = _run_trials(study, config, dataset, store, progress)
+        test = None
+        if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
+            start_tensorflow()
+            test = evaluate_best_on_test(study, dataset, store)
+        wall = time.perf_counter() - started
+        return RunResult(study, interrupts.received() > 0, wall, test, workers, precision)
+
+
+def join_study(
+    config: StudyConfig,
+    dataset: Dataset,
+    *,
+    progress: Progress | None = None,
+    allow_changes: bool = False,
+) -> RunResult:
+    """Run trials of a study that exists (`lenet-search worker`), with its recorded settings.
+
+    Unlike ``run_study`` it neither creates the study nor evaluates the test split: the `run`
+    that made the study does that, once, when it next runs.
+
+    Raises:
+        ConfigError: the data differs from the study's and ``allow_changes`` is false.
+        StorageError: the storage or the artifact folder cannot be opened.
+    """
+    progress = progress or Progress()
+    with interrupts.caught():
+        started = time.perf_counter()
+        store = open_artifact_store(config.study.artifacts, create=False)
+        study = join_study_for_trials(config, dataset, store, allow_changes)
+        workers, precision = _run_trials(study, config, dataset, store, progress)
+        wall = time.perf_counter() - started
+        return RunResult(study, interrupts.received() > 0, wall, None, workers, precision)
+
+
+def _run_trials(
+    study: optuna.Study,
+    config: StudyConfig,
+    dataset: Dataset,
+    store: ArtifactStore,
+    progress: Progress,
+) -> tuple[int, str | None]:
+    """Run the trials the study lacks, here or in worker processes; (workers, precision)."""
+    recover_stale_trials(study, config.study.storage)
+    trials_left = config.study.n_trials - count_done(study)
+    if trials_left <= 0:
+        return 0, None
+    plan = plan_workers(config.run.workers, trials_left)
+    choice = choose_precision(config.training.precision)
+    progress.run_started(
+        tally(study),
+        plan.count,
+        [
+            f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each",
+            f"precision: {choice.policy} ({choice.reason})",
+        ],
+    )
+    timeout = config.study.timeout
+    deadline = time.time() + timeout if timeout is not None else None
+    if plan.count > 1:
+        run_worker_pool(
+            study,
+            config,
+            plan,
+            precision=choice.policy,
+            trials_left=trials_left,
+            deadline=deadline,
+            progress=progress,
+        )
+        return plan.count, choice.policy
+    start_tensorflow()
+    from search.engine.objective import Objective, TrainingDiverged
+
+    objective = Objective(config, dataset, store, progress, choice.policy)
+    limits = RunLimits(config.study.n_trials, _Budget(trials_left), deadline)
+    try:
+        run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    except KeyboardInterrupt:
+        pass  # recorded: interrupts.received() says so
+    return 1, choice.policy
+
+
+@dataclass
+class _Budget:
+    """Trials this run may still start (a multiprocessing.Value in the worker pool)."""
+
+    value: int

@@ -1,0 +1,82 @@
+"""A spawned worker process, from its side: start TensorFlow, load the data once, run trials.
+
+It talks to the parent (``search.engine.pool``) only through its end of a pipe; everything else
+goes through the study's storage. Its standard error is the parent's: quiet under the CLI
+(``search.runtime.tensorflow.hide_native_output``).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from search.engine.events import PipeProgress
+from search.engine.worker import RunLimits, run_trials
+from search.errors import LenetSearchError
+from search.runtime import interrupts
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What a spawned worker needs; picklable, so that ``spawn`` can send it."""
+
+    index: int
+    config: Any  # the StudyConfig
+    precision: str
+    cpus: tuple[int, ...]  # the cores it is pinned to; none: not pinned
+    threads: int  # TensorFlow's threads per op pool
+    n_trials: int
+    deadline: float | None
+
+
+def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
+    """Entry point of a spawned worker: start TensorFlow, load the data once, run trials.
+
+    Reports through ``events`` (its end of a pipe): progress, then ``("error", text)`` for
+    a problem the user can fix or ``("crash", traceback)`` for a bug. Exits 130 when
+    interrupted, 2 after an error, 1 after a crash.
+    """
+    code = 0
+    # The parent started this process with the stop signals ignored; from here they are counted.
+    with interrupts.caught():
+        try:
+            _work(job, budget, events)
+        except KeyboardInterrupt:
+            code = 130
+        except Exception as e:  # noqa: BLE001 - everything must reach the parent, not a traceback
+            if isinstance(e, LenetSearchError):
+                events.send((job.index, "error", (str(e),)))
+                code = 2
+            else:
+                events.send((job.index, "crash", (traceback.format_exc(),)))
+                code = 1
+    events.close()  # send() has written every event: they reach the parent
+    os._exit(code)  # skip TensorFlow's slow and sometimes noisy teardown
+
+
+def _work(job: WorkerJob, budget: Any, events: Any) -> None:
+    from search.runtime.tensorflow import quiet_libraries, start_tensorflow
+
+    quiet_libraries()
+    if job.cpus:
+        os.sched_setaffinity(0, job.cpus)
+    start_tensorflow(threads=job.threads)
+    interrupts.check()
+
+    from search.data.loading import load_dataset
+    from search.engine.objective import Objective, TrainingDiverged
+    from search.engine.study import load_study_for_trials
+    from search.storage.artifacts import open_artifact_store
+
+    config = job.config
+    dataset = load_dataset(config.data)
+    store = open_artifact_store(config.study.artifacts, create=False)
+    study = load_study_for_trials(config)
+    progress = PipeProgress(events, job.index)
+    objective = Objective(config, dataset, store, progress, job.precision)
+    limits = RunLimits(job.n_trials, budget, job.deadline, config.run.trials_per_worker)
+    ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    if ran == limits.max_trials:
+        events.send((job.index, "retired", ()))  # the pool starts a fresh process in its place

@@ -1,0 +1,254 @@
+"""Readable and scriptable text of a study: the trials table, the best trial, the run's summary,
+and the studies of a storage.
+
+``trials`` and ``best`` print a table for people (at most 100 columns wide) or CSV and JSON for
+scripts; all of them read the same ``TrialRecord``s. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from search.outputs.text import format_params, format_size, format_value
+from search.space.hyperparameters import HYPERPARAMETERS, worth_showing
+from search.storage.records import (
+    Repeat,
+    TrialRecord,
+    stored_repeat,
+    stored_test_evaluation,
+    trial_records,
+    trial_summary,
+)
+from search.storage.studies import StudySummary
+from search.storage.trials import best_trial, tally
+
+TABLE_WIDTH = 100
+MIN_NOTE_WIDTH = 24  # below this, notes get lines of their own
+
+
+def sorted_records(records: list[TrialRecord], sort: str = "number") -> list[TrialRecord]:
+    """By number; by validation accuracy, best first; or by seconds, longest first."""
+    if sort == "value":
+        return sorted(records, key=lambda r: (r.value is None, -(r.value or 0), r.number))
+    if sort == "seconds":
+        return sorted(records, key=lambda r: (r.seconds is None, -(r.seconds or 0), r.number))
+    return sorted(records, key=lambda r: r.number)
+
+
+def shown_hyperparameters(records: list[TrialRecord]) -> list[str]:
+    """Hyperparameters some trial searched or trained away from the tutorial's value."""
+    worth = {name for r in records for name in worth_showing(r.params, r.sampled)}
+    return [hp.name for hp in HYPERPARAMETERS if hp.name in worth]
+
+
+def trials_output(study: optuna.Study, fmt: str = "table", sort: str = "number") -> str:
+    records = sorted_records(trial_records(study), sort)
+    best = best_trial(study)
+    best_number = best.number if best is not None else None
+    if fmt == "json":
+        rows = [{**_json_record(r), "best": r.number == best_number} for r in records]
+        return json.dumps(rows, indent=2)
+    if fmt == "csv":
+        return _flat_frame(records, best_number).to_csv(index=False).rstrip("\n")
+    if not records:
+        return f'study "{study.study_name}" has no trials yet'
+    return trials_table(records, best_number) + "\n" + tally(study).summary()
+
+
+def _json_record(record: TrialRecord) -> dict[str, Any]:
+    fields = dict(record.__dict__)
+    fields["curve"] = {str(epoch): value for epoch, value in record.curve.items()}
+    return fields
+
+
+def _flat_frame(records: list[TrialRecord], best_number: int | None) -> pd.DataFrame:
+    """One row per trial, one column per hyperparameter: for pandas and spreadsheets."""
+    names = shown_hyperparameters(records)
+    rows = []
+    for r in records:
+        row: dict[str, Any] = {
+            "number": r.number,
+            "state": r.state,
+            "best": r.number == best_number,
+        }
+        row.update({name: r.params.get(name) for name in names})
+        row.update(
+            value=r.value,
+            best_epoch=r.best_epoch,
+            epochs_run=r.epochs_run,
+            param_count=r.param_count,
+            flops=r.flops,
+            seconds=r.seconds,
+            fail_reason=r.fail_reason,
+            retry_of=r.retry_of,
+        )
+        rows.append(row)
+    columns = ["number", "state", "best", *names, "value", "best_epoch", "epochs_run"]
+    columns += ["param_count", "flops", "seconds", "fail_reason", "retry_of"]
+    frame = pd.DataFrame(rows, columns=columns)
+    counts = ["best_epoch", "epochs_run", "param_count", "flops", "retry_of"]
+    return frame.astype({name: "Int64" for name in counts})  # integers, blank where missing
+
+
+def trials_table(records: list[TrialRecord], best_number: int | None) -> str:
+    """Trials as aligned text, the best marked ``*``; the last column says how each ended."""
+    names = shown_hyperparameters(records)
+    labels = [hp.label for hp in HYPERPARAMETERS if hp.name in names]
+    header = ["trial", "state", *labels, "val_acc", "epoch", "params", "sec"]
+    rows = [_row(r, names, r.number == best_number) for r in records]
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+    gap = "  " if sum(widths) + 2 * len(widths) + MIN_NOTE_WIDTH <= TABLE_WIDTH else " "
+    note_width = TABLE_WIDTH - sum(widths) - len(gap) * len(widths)
+    # A note too long for its column (many hyperparameters shown, a long failure reason)
+    # goes on a line of its own under its trial.
+    notes_inline = note_width >= MIN_NOTE_WIDTH
+
+    def line(cells: list[str], note: str) -> str:
+        # Text left-aligned, numbers right-aligned, as people read them.
+        parts = [
+            cell.ljust(width) if i < 2 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        text = gap.join(parts)
+        if notes_inline and len(note) <= note_width:
+            return (text + gap + note).rstrip()
+        return text.rstrip() + ("\n" + _clip(f"{' ' * 6}{note}", TABLE_WIDTH) if note else "")
+
+    lines = [line(header, "note" if notes_inline else "")]
+    lines += [line(row, _note(r)) for r, row in zip(records, rows, strict=True)]
+    return "\n".join(lines)
+
+
+def _row(record: TrialRecord, names: list[str], is_best: bool) -> list[str]:
+    return [
+        f"{'*' if is_best else ' '}{record.number}",
+        record.state,
+        *(format_value(record.params.get(name)) for name in names),
+        f"{record.value:.4f}" if record.value is not None else "-",
+        str(record.best_epoch) if record.state == "COMPLETE" and record.best_epoch else "-",
+        format_size(record.param_count),
+        f"{record.seconds:.0f}" if record.seconds is not None else "-",
+    ]
+
+
+def _note(record: TrialRecord) -> str:
+    """How the trial ended, where the value column cannot say it."""
+    last = record.curve.get(record.epochs_run) if record.epochs_run else None
+    at = f" ({last:.4f})" if last is not None else ""
+    if record.state == "PRUNED":
+        return f"pruned at epoch {record.epochs_run}{at}"
+    if record.state == "FAIL":
+        return f"failed: {record.fail_reason or 'no reason recorded'}"
+    if record.state == "RUNNING":
+        return f"running, epoch {record.epochs_run}{at}" if record.epochs_run else "running"
+    if record.retry_of is not None:
+        return f"retry of trial {record.retry_of}"
+    return ""
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def best_record(study: optuna.Study) -> dict[str, Any] | None:
+    """The best trial as scripts read it; None before any trial completes."""
+    best = best_trial(study)
+    if best is None:
+        return None
+    repeat = stored_repeat(study, best.number)
+    return {
+        **trial_summary(study, best),
+        "repeat_seeds": repeat.seeds if repeat else None,
+        "repeat_val_accuracies": repeat.val_accuracies if repeat else None,
+    }
+
+
+def best_output(study: optuna.Study, fmt: str = "table") -> str | None:
+    record = best_record(study)
+    if record is None or fmt == "table":
+        return best_report(study)
+    if fmt == "json":
+        return json.dumps(record, indent=2)
+    flat = {key: value for key, value in record.items() if key != "params"}
+    flat = {**record["params"], **flat}
+    flat = {k: json.dumps(v) if isinstance(v, list) else v for k, v in flat.items()}
+    buffer = io.StringIO()
+    pd.DataFrame([flat]).to_csv(buffer, index=False)
+    return buffer.getvalue().rstrip("\n")
+
+
+def best_report(study: optuna.Study) -> str | None:
+    """The best trial's parameters, validation and test accuracy; None before any completes."""
+    best = best_trial(study)
+    if best is None:
+        return None
+    record = TrialRecord.of(best)
+    test = stored_test_evaluation(study, best.number)
+    params = worth_showing(record.params, record.sampled)
+    lines = [
+        f'best trial of study "{study.study_name}": trial {best.number}',
+        f"  params:              {format_params(params)}",
+        f"  validation accuracy: {best.value:.4f} (epoch {record.best_epoch})",
+    ]
+    repeat = stored_repeat(study, best.number)
+    if repeat is not None:
+        lines.append(f"  with other seeds:    {repeat_summary(repeat)}")
+    if test is not None:
+        lines.append(f"  test accuracy:       {test.accuracy:.4f} (loss {test.loss:.4f})")
+    else:
+        lines.append("  test accuracy:       not evaluated yet (the next `run` evaluates it)")
+    if record.param_count is not None:
+        flops = record.flops or 0
+        lines.append(
+            f"  model size:          {record.param_count:,} parameters, "
+            f"{flops / 1e6:.2f} MFLOPs/image"
+        )
+    return "\n".join(lines)
+
+
+def repeat_summary(repeat: Repeat) -> str:
+    """Mean ± standard deviation of the retrained validation accuracies, and how many."""
+    values = pd.Series(repeat.val_accuracies, dtype=float)
+    spread = f" ± {values.std():.4f}" if len(values) > 1 else ""
+    return f"{values.mean():.4f}{spread} validation accuracy over {len(values)} seeds"
+
+
+def run_summary(study: optuna.Study, wall_seconds: float) -> str:
+    best = best_report(study)
+    lines = [best if best is not None else f'study "{study.study_name}": no trial completed']
+    lines.append(f"  trials:              {tally(study).summary()}")
+    lines.append(f"  wall time:           {wall_seconds:.0f}s")
+    return "\n".join(lines)
+
+
+def studies_table(summaries: list[StudySummary]) -> str:
+    if not summaries:
+        return "no studies"
+    header = ("study", "trials", "complete", "pruned", "failed", "best val_acc", "storage")
+    rows = [
+        (
+            s.name,
+            str(s.trials),
+            str(s.complete),
+            str(s.pruned),
+            str(s.failed),
+            f"{s.best_value:.4f} (trial {s.best_trial})" if s.best_value is not None else "-",
+            s.storage,
+        )
+        for s in summaries
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            c.ljust(w) if i in (0, 6) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join(line(row) for row in (header, *rows))

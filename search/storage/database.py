@@ -1,0 +1,182 @@
+"""Open an Optuna storage and the studies in it, refusing anything that is not Optuna's.
+
+Several processes share one study (``run --workers``, or more ``run`` commands at once): they
+create it and reserve its trials one at a time under ``study_lock``, and on SQLite every writing
+transaction takes the write lock when it begins, so that none fails with "database is locked".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import optuna
+import sqlalchemy
+import sqlalchemy.engine
+
+from search.errors import StorageError
+from search.storage.url import sqlite_path
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+OPTUNA_TABLE = "version_info"  # every Optuna RDB schema has it, since the first version
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def open_storage(
+    url: str,
+    *,
+    create: bool,
+    writer: bool | None = None,
+    heartbeat: tuple[int, int] | None = None,
+) -> optuna.storages.RDBStorage:
+    """Open the database at ``url``; ``create`` allows a new one (only ``run`` creates).
+
+    ``writer`` (default: ``create``) is for processes that run trials beside others; on SQLite
+    their transactions then begin immediately (see ``_begin_immediate``). ``heartbeat`` is the
+    interval and grace period, in seconds, of the trials' heartbeats, for processes that run
+    trials (``search.engine.recovery``); None for those that only read.
+
+    Raises:
+        StorageError: no database there (and ``create`` is false), or one that is not Optuna's.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        # SQLite takes an empty file for an empty database (`sqlite3 x.db` leaves one behind).
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+            if not create:
+                raise StorageError(f"no study database at {path}; `lenet-search run` creates it")
+            _require_folder(path)
+        elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
+            raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
+    _check_is_optuna(url, create)
+    engine_kwargs = {"connect_args": {"timeout": 60}} if path is not None else {}
+    try:
+        storage = optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            skip_table_creation=not create,
+            heartbeat_interval=heartbeat[0] if heartbeat else None,
+            grace_period=heartbeat[1] if heartbeat else None,
+        )
+    except Exception as e:  # noqa: BLE001 - driver errors vary by database
+        raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
+    if path is not None and (create if writer is None else writer):
+        _begin_immediate(storage.engine)
+    return storage
+
+
+def _begin_immediate(engine: sqlalchemy.engine.Engine) -> None:
+    """Make every transaction on this SQLite engine take the write lock when it begins.
+
+    SQLite's default (deferred) transaction reads first and asks for the write lock later; when
+    two processes do that at once, one gets "database is locked" at once, without waiting for
+    the busy timeout. Optuna's storage reads before it writes in many transactions, so several
+    workers hit this. With BEGIN IMMEDIATE they queue on the busy timeout instead (SQLAlchemy's
+    documented recipe for pysqlite).
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection, record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # pysqlite then leaves BEGIN to us
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections made before the listeners would still begin deferred
+
+
+@contextmanager
+def study_lock(url: str) -> Iterator[None]:
+    """Hold a lock shared by every process that uses the storage at ``url``.
+
+    Creating a study, and reserving a trial (counting the trials there are, then asking for a
+    new one), must be done by one process at a time, or two workers both see room for the last
+    trial. SQLite: an flock on ``<database>.lock`` beside the file. PostgreSQL: an advisory lock.
+    Other databases get no lock: workers there may start a few trials more than ``n_trials``.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        _require_folder(path)
+        with open(path.with_name(path.name + ".lock"), "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    elif sqlalchemy.engine.make_url(url).get_backend_name() == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"lenet-search study lock").digest()[:8], "big") >> 1
+        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    connection.execute(
+                        sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key}
+                    )
+        finally:
+            engine.dispose()
+    else:
+        yield
+
+
+def _require_folder(path: Path) -> None:
+    """A database goes into a folder that exists: a mistyped path must not make new folders."""
+    if not path.parent.is_dir():
+        raise StorageError(
+            f"cannot make a database at {path}: the folder {path.parent} does not exist"
+        )
+
+
+def load_study(storage: optuna.storages.RDBStorage, name: str) -> optuna.Study:
+    """Load an existing study by name.
+
+    Raises:
+        StorageError: no study of that name; the message lists the studies there are.
+    """
+    names = [summary.study_name for summary in storage.get_all_studies()]
+    if name not in names:
+        there = ", ".join(f'"{n}"' for n in names) if names else "none"
+        raise StorageError(
+            f'no study named "{name}" in {display_url(storage.url)}; studies there: {there}'
+        )
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _check_is_optuna(url: str, create: bool) -> None:
+    """Look at the tables before Optuna does: it would add its own to any database."""
+    engine = sqlalchemy.create_engine(url)
+    try:
+        tables = set(sqlalchemy.inspect(engine).get_table_names())
+    except Exception as e:  # noqa: BLE001 - driver errors vary by database
+        raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
+    finally:
+        engine.dispose()
+    if tables and OPTUNA_TABLE not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StorageError(
+            f"{display_url(url)} is not an Optuna database (it has other tables: {shown})"
+        )
+    if not tables and not create:
+        raise StorageError(
+            f"{display_url(url)} has no Optuna studies; `lenet-search run` makes one"
+        )
+
+
+def _read_header(path) -> bytes:  # noqa: ANN001
+    with open(path, "rb") as f:
+        return f.read(len(SQLITE_HEADER))
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

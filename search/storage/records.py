@@ -1,0 +1,198 @@
+"""What a study records, in one place: every user-attribute key, and typed records to read them.
+
+Optuna keeps free-form user attributes on studies and trials. lenet-search writes the keys below
+and nobody else spells them (optuna-dashboard keeps its own keys in ``_system_attrs.py`` the same
+way), so the run, ``trials``, ``best``, ``export``, the report and the dashboard read one thing
+one way. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from search.errors import StorageError
+from search.storage.location import ArtifactLocation, parse_artifact_location
+
+# --- trial attributes -------------------------------------------------------------------------
+HYPERPARAMETERS = "hyperparameters"  # every value the trial trained with, sampled or fixed
+PARAM_COUNT = "param_count"
+FLOPS = "flops"  # forward FLOPs per image
+KERAS_SEED = "keras_seed"
+PRECISION = "precision"  # the Keras dtype policy it trained in: "float32" or "mixed_bfloat16"
+EPOCHS_RUN = "epochs_run"  # epochs trained so far; a pruned trial's last epoch
+BEST_EPOCH = "best_epoch"  # the epoch whose weights were kept (1 for the first)
+VAL_LOSS = "val_loss"  # at the best epoch
+TRAIN_SECONDS = "train_seconds"
+VALIDATION_SECONDS = "validation_seconds"
+SAVE_SECONDS = "save_seconds"
+PLOT_SECONDS = "plot_seconds"  # drawing and uploading the dashboard's pictures
+ARTIFACT_ID = "artifact_id"  # the saved model (best epoch's weights) in the artifact store
+FAIL_REASON = "fail_reason"
+WORKER = "worker"  # host:pid of the process that ran it
+WORKER_RSS_MB = "worker_rss_mb"  # that process's resident memory when the trial ended
+RETRY_OF = "retry_of"  # on a retry: the number of the trial whose worker died
+
+# --- the objective's value -------------------------------------------------------------------
+# Its name in Optuna and optuna-dashboard (set with study.set_metric_names).
+METRIC_NAME = "val_accuracy"  # the best epoch's accuracy on the validation split
+
+# --- study attributes -------------------------------------------------------------------------
+UID = "uid"  # the study's own identity; it claims the artifact store
+SETTINGS = "settings"  # the study file's [data], [training] and [search_space] as written
+SETTINGS_CHANGES = "settings_changes"  # what changed at each resume with --allow-changes
+CONFIG = "config"  # the resolved settings, from which `worker` rebuilds the config
+ARTIFACT_DIR = "artifact_dir"  # where the artifacts are (a folder or s3://...)
+DATA = "data"  # what the data was: sizes, class names, input shape, fingerprint
+_TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the test split
+_REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A trial as lenet-search recorded it (fields are None where a trial never got that far)."""
+
+    number: int
+    state: str  # "COMPLETE", "PRUNED", "FAIL", "RUNNING" or "WAITING"
+    params: dict[str, Any]  # everything it trained with: sampled and fixed values
+    sampled: dict[str, Any]  # what Optuna sampled (trial.params)
+    value: float | None  # best validation accuracy (COMPLETE only)
+    curve: dict[int, float]  # validation accuracy after each epoch reported
+    epochs_run: int | None
+    best_epoch: int | None
+    param_count: int | None
+    flops: int | None
+    seconds: float | None
+    fail_reason: str | None
+    artifact_id: str | None
+    keras_seed: int | None
+    retry_of: int | None
+
+    @classmethod
+    def of(cls, trial: optuna.trial.FrozenTrial) -> TrialRecord:
+        attrs = trial.user_attrs
+        duration = trial.duration
+        return cls(
+            number=trial.number,
+            state=trial.state.name,
+            params={**attrs.get(HYPERPARAMETERS, {}), **trial.params},
+            sampled=dict(trial.params),
+            value=trial.value if trial.state.name == "COMPLETE" else None,
+            curve={int(step): value for step, value in sorted(trial.intermediate_values.items())},
+            epochs_run=attrs.get(EPOCHS_RUN),
+            best_epoch=attrs.get(BEST_EPOCH),
+            param_count=attrs.get(PARAM_COUNT),
+            flops=attrs.get(FLOPS),
+            seconds=duration.total_seconds() if duration is not None else None,
+            fail_reason=attrs.get(FAIL_REASON),
+            artifact_id=attrs.get(ARTIFACT_ID),
+            keras_seed=attrs.get(KERAS_SEED),
+            retry_of=attrs.get(RETRY_OF),
+        )
+
+
+def trial_records(study: optuna.Study) -> list[TrialRecord]:
+    return [TrialRecord.of(trial) for trial in study.get_trials(deepcopy=False)]
+
+
+def trial_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """Everything the trial trained with: the sampled values and the study file's fixed ones."""
+    return {**trial.user_attrs.get(HYPERPARAMETERS, {}), **trial.params}
+
+
+def study_uid(study: optuna.Study) -> str | None:
+    """The study's own identity (it claims the artifact store), or None before it has one."""
+    return study.user_attrs.get(UID)
+
+
+def ensure_uid(study: optuna.Study) -> str:
+    """The study's uid, given on first use."""
+    if UID not in study.user_attrs:
+        study.set_user_attr(UID, uuid.uuid4().hex)
+    return study.user_attrs[UID]
+
+
+def recorded_artifacts(study: optuna.Study) -> ArtifactLocation | None:
+    """Where the study's artifacts are, as `run` recorded it (a folder, absolute, or s3://...).
+
+    Raises:
+        StorageError: the store needs a package this machine lacks (boto3, for S3).
+    """
+    recorded = study.user_attrs.get(ARTIFACT_DIR)
+    if recorded is None:
+        return None
+    try:
+        return parse_artifact_location(recorded, Path("/"))
+    except ValueError as e:
+        raise StorageError(f'study "{study.study_name}": its artifact store {e}') from None
+
+
+def trial_summary(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """A COMPLETE trial as scripts and model cards show it: parameters, accuracies, size."""
+    record = TrialRecord.of(trial)
+    test = stored_test_evaluation(study, trial.number)
+    return {
+        "study": study.study_name,
+        "trial": record.number,
+        "params": record.params,
+        "validation_accuracy": record.value,
+        "best_epoch": record.best_epoch,
+        "test_accuracy": test.accuracy if test else None,
+        "test_loss": test.loss if test else None,
+        "param_count": record.param_count,
+        "flops": record.flops,
+    }
+
+
+@dataclass(frozen=True)
+class TestEvaluation:
+    """The best trial's one evaluation on the test split."""
+
+    __test__ = False  # a name pytest would otherwise take for a test class
+
+    trial: int
+    loss: float
+    accuracy: float
+    n_images: int | None = None  # None in studies evaluated before it was recorded
+    # Per-image predictions (true and predicted class, probabilities) in the artifact store.
+    predictions_id: str | None = None
+
+
+def stored_test_evaluation(study: optuna.Study, trial_number: int) -> TestEvaluation | None:
+    """The test result stored for ``trial_number``, if that trial was ever evaluated."""
+    stored = study.user_attrs.get(f"{_TEST_PREFIX}{trial_number}")
+    return None if stored is None else TestEvaluation(trial=trial_number, **stored)
+
+
+def store_test_evaluation(study: optuna.Study, evaluation: TestEvaluation) -> None:
+    record = {key: value for key, value in asdict(evaluation).items() if key != "trial"}
+    study.set_user_attr(f"{_TEST_PREFIX}{evaluation.trial}", record)
+
+
+def evaluated_on_test(study: optuna.Study) -> list[int]:
+    """The trials whose models were evaluated on the test split, in the order of their numbers."""
+    keys = [key for key in study.user_attrs if key.startswith(_TEST_PREFIX)]
+    return sorted(int(key.removeprefix(_TEST_PREFIX)) for key in keys)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The best configuration retrained with other seeds (`best --repeat`)."""
+
+    trial: int
+    seeds: list[int] = field(default_factory=list)
+    val_accuracies: list[float] = field(default_factory=list)
+
+
+def stored_repeat(study: optuna.Study, trial_number: int) -> Repeat | None:
+    stored = study.user_attrs.get(f"{_REPEAT_PREFIX}{trial_number}")
+    return None if stored is None else Repeat(trial=trial_number, **stored)
+
+
+def store_repeat(study: optuna.Study, repeat: Repeat) -> None:
+    record = {key: value for key, value in asdict(repeat).items() if key != "trial"}
+    study.set_user_attr(f"{_REPEAT_PREFIX}{repeat.trial}", record)

@@ -1,0 +1,98 @@
+"""Reading a study's trials: which count as done, the best one, and how many end each way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import TrialState
+
+from search.storage import records
+
+# Trials that count towards a study's n_trials; failed ones do not, so a later run tops them up.
+DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+# Trials that hold a place in the study: done, or running now.
+ACTIVE_STATES = (*DONE_STATES, TrialState.RUNNING)
+
+
+def count_done(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=DONE_STATES))
+
+
+def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """The COMPLETE trial of highest validation accuracy, or None before one completes."""
+    try:
+        return study.best_trial
+    except ValueError:
+        return None
+
+
+def first_failure(study: optuna.Study) -> str | None:
+    """The recorded reason of the study's first failed trial, if any failed."""
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        return trial.user_attrs.get(records.FAIL_REASON, "no reason recorded")
+    return None
+
+
+@dataclass
+class StudyTally:
+    """A study's trials counted by state, and its best trial; the run's progress adds to it."""
+
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    running: int = 0
+    waiting: int = 0
+    best_number: int | None = None
+    best_value: float | None = None
+
+    @property
+    def done(self) -> int:
+        return self.complete + self.pruned
+
+    @property
+    def total(self) -> int:
+        return self.complete + self.pruned + self.failed + self.running + self.waiting
+
+    def add(self, number: int, state: str, value: float | None) -> None:
+        """A trial of this run that ended: "COMPLETE" (with its value), "PRUNED" or "FAIL"."""
+        if state == "COMPLETE":
+            self.complete += 1
+            assert value is not None
+            if self.best_value is None or value > self.best_value:
+                self.best_number, self.best_value = number, value
+        elif state == "PRUNED":
+            self.pruned += 1
+        else:
+            self.failed += 1
+
+    def by_state(self) -> str:
+        """ "6 complete, 4 pruned": the states that have trials, in Optuna's order."""
+        counts = (
+            (self.running, "running"),
+            (self.complete, "complete"),
+            (self.pruned, "pruned"),
+            (self.failed, "fail"),
+            (self.waiting, "waiting"),
+        )
+        return ", ".join(f"{n} {state}" for n, state in counts if n)
+
+    def summary(self) -> str:
+        """ "10 trials: 6 complete, 4 pruned"."""
+        return f"{self.total} trials: {self.by_state()}" if self.total else "0 trials"
+
+
+def tally(study: optuna.Study) -> StudyTally:
+    """The study's trials, counted by state, and its best trial."""
+    trials = study.get_trials(deepcopy=False)
+    count = {state: sum(t.state == state for t in trials) for state in TrialState}
+    best = best_trial(study)
+    return StudyTally(
+        complete=count[TrialState.COMPLETE],
+        pruned=count[TrialState.PRUNED],
+        failed=count[TrialState.FAIL],
+        running=count[TrialState.RUNNING],
+        waiting=count[TrialState.WAITING],
+        best_number=best.number if best else None,
+        best_value=best.value if best else None,
+    )

@@ -1,0 +1,223 @@
+"""`run` and `worker` as a user runs them: end to end, interrupted, failing, over S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.helpers import command, copy_of, error_of, start, write_study
+from tests.postgres import free_port
+
+
+def test_bad_data_leaves_the_database_untouched(finished_study: Path, tmp_path, capsys) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    for image in (folder / "shapes" / "vertical").glob("*.png"):
+        image.unlink()
+    before = (folder / "tiny.db").read_bytes()
+    assert error_of(capsys, "run", str(folder / "tiny.toml")) == (
+        f"class folder {folder}/shapes/vertical has no images"
+    )
+    assert (folder / "tiny.db").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path, n_trials=2)
+    run = command("run", str(study_file))
+    assert run.returncode == 0, run.stderr
+    assert "trial 0 (conv1=" in run.stderr and "epoch 1/" in run.stderr
+    assert 'best trial of study "tiny"' in run.stdout
+    assert "trials:              2 trials: 2 complete" in run.stdout
+    assert "Traceback" not in run.stderr
+    quiet = command("run", str(study_file), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+    output = tmp_path / "exported"
+    export = command("export", str(study_file), "--output", str(output))
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.startswith("exported trial ")
+    card = json.loads((output / "model_card.json").read_text())
+    image = next((image_folder / "horizontal").glob("*.png"))
+    predict = command("predict", str(output), str(image), "--top", "2")
+    assert predict.returncode == 0, predict.stderr
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    failed = command("predict", str(output), str(image), str(broken))
+    assert failed.returncode == 2
+    assert failed.stdout.startswith(f"{image}: ")  # the readable image is still classified
+    assert failed.stderr == f"Error: 1 of 2 images could not be read: {broken} (not an image)\n"
+    line = predict.stdout.strip()
+    assert line.startswith(f"{image}: ")
+    names = [part.rsplit(" ", 1)[0] for part in line.split(": ", 1)[1].split(", ")]
+    assert len(names) == 2 and set(names) <= set(card["class_names"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
+    tmp_path: Path, image_folder, stop: signal.Signals
+) -> None:
+    study_file = write_study(tmp_path, n_trials=50, search_space={"epochs": 150})
+    database = tmp_path / "tiny.db"
+    process = start("run", str(study_file))
+    try:
+        deadline = time.monotonic() + 240
+        # Stop once a trial has completed and the next one is training (it has reported an
+        # epoch, with many left): the signal then lands mid-trial, not between two trials.
+        while _count(database, "COMPLETE") < 1 or _training(database) < 1:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Interrupted: finished trials are kept" in err and "Traceback" not in err
+    assert "best trial of study" in out
+    assert _count(database, "RUNNING") == 0
+    completed = _count(database, "COMPLETE")
+    assert completed >= 1
+    with sqlite3.connect(database) as db:
+        reasons = db.execute(
+            "SELECT value_json FROM trial_user_attributes WHERE key = 'fail_reason'"
+        ).fetchall()
+    assert reasons == [('"interrupted (Ctrl-C)"',)]
+
+    resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert _count(database, "COMPLETE") == completed + 1
+
+
+def _training(database: Path) -> int:
+    """RUNNING trials that have reported an epoch."""
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "SELECT COUNT(DISTINCT t.trial_id) FROM trials t JOIN trial_intermediate_values v "
+            "ON v.trial_id = t.trial_id WHERE t.state = 'RUNNING'"
+        ).fetchone()[0]
+
+
+def _count(database: Path, state: str) -> int:
+    if not database.exists():
+        return 0
+    try:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT COUNT(*) FROM trials WHERE state = ?", (state,)).fetchone()[
+                0
+            ]
+    except sqlite3.OperationalError:  # tables not made yet
+        return 0
+
+
+@pytest.mark.slow
+def test_a_run_in_which_no_trial_completes_says_why(tmp_path: Path, image_folder: Path) -> None:
+    # A learning rate that makes every trial diverge.
+    study_file = write_study(tmp_path, training={"learning_rate": 1e12})
+    result = command("run", str(study_file), "--quiet")
+    assert result.returncode == 1
+    assert result.stderr == (
+        'Error: no trial of study "tiny" completed; the first failure: loss or weights became '
+        "NaN or infinite in epoch 1\n"
+    )
+    assert 'study "tiny": no trial completed' in result.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_while_run_starts_is_an_interrupt(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path)
+    process = start("run", str(study_file))
+    time.sleep(1.0)  # loading the data or starting TensorFlow
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert err.endswith(("Interrupted.\n", "`run` again to resume.\n", "run again to resume.\n"))
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_worker_joins_a_study_from_its_storage_alone(tmp_path: Path, image_folder: Path) -> None:
+    study_file = write_study(tmp_path, n_trials=2)
+    assert command("run", str(study_file), "--quiet").returncode == 0
+    url = f"sqlite:///{tmp_path}/tiny.db"
+    workers = [
+        start(
+            *("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "7", "--quiet"),
+            cwd=tmp_path.parent,  # no study file anywhere near
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0 and err == "", err
+        assert "test accuracy:       " in out  # the stored one, from the `run`
+    assert _count(tmp_path / "tiny.db", "COMPLETE") == 7
+
+    # This machine's copy of the data differs: one image changed.
+    image = next((image_folder / "vertical").glob("*.png"))
+    image.write_bytes((image_folder / "circle" / "0.png").read_bytes())
+    before = (tmp_path / "tiny.db").read_bytes()
+    refused = command("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "8")
+    assert refused.returncode == 2
+    assert refused.stderr.endswith(
+        'the data of study "tiny" changed since the study was made: 1 file changed '
+        f"(vertical/{image.name}). Pass --allow-changes to go on with the new settings and "
+        "data, or give the study another [study] name\n"
+    )
+    assert (tmp_path / "tiny.db").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_study_keeps_its_models_in_an_s3_bucket(
+    tmp_path: Path, image_folder: Path, s3_bucket: str
+) -> None:
+    import boto3
+
+    from search.storage.artifacts import OWNER_FILE
+
+    location = f"s3://{s3_bucket}/tiny"
+    study_file = write_study(tmp_path, study={"artifacts": location})
+    result = command("run", str(study_file), "--quiet")  # boto3 finds the server in the env
+    assert result.returncode == 0, result.stderr
+    storage = optuna.storages.get_storage(f"sqlite:///{tmp_path}/tiny.db")
+    study = optuna.load_study(study_name="tiny", storage=storage)
+    assert study.user_attrs["artifact_dir"] == location
+    # Under the prefix: the claim, and what the study and its trials uploaded, nothing else.
+    metas = {
+        meta.artifact_id: meta.filename
+        for holder in (study, *study.trials)
+        for meta in optuna.artifacts.get_all_artifact_meta(holder, storage=storage)
+    }
+    assert sorted(metas.values()) == sorted(
+        ["test_predictions.npz"]
+        + ["model.keras", "learning_curves.png", "confusion_matrix.png"] * 2
+    )
+    assert {t.user_attrs["artifact_id"] for t in study.trials} <= metas.keys()
+    listed = boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]
+    assert {o["Key"] for o in listed} == {f"tiny/{OWNER_FILE}"} | {f"tiny/{i}" for i in metas}
+    assert not (tmp_path / "tiny_artifacts").exists()
+    exported = command("export", str(study_file), "--output", str(tmp_path / "out"))
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "out" / "model.keras").is_file()
+
+    # A worker on a machine that cannot reach the bucket says so before it trains.
+    database = (tmp_path / "tiny.db").read_bytes()
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    refused = command(
+        *("worker", "--storage", f"sqlite:///{tmp_path}/tiny.db", "--study-name", "tiny"),
+        *("--n-trials", "4", "--quiet"),
+        env={**os.environ, "AWS_ENDPOINT_URL": unreachable, "AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"Error: cannot reach the artifact store {location}: Could not connect to the endpoint "
+        f'URL: "{unreachable}/{s3_bucket}" (boto3 takes the endpoint and credentials from '
+        "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)\n"
+    )
+    assert (tmp_path / "tiny.db").read_bytes() == database

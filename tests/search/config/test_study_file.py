@@ -1,0 +1,281 @@
+"""Study files read into one validated StudyConfig; every bad key an exact error."""
+
+from pathlib import Path
+
+import pytest
+
+from search.config.study_file import load_config
+from search.errors import ConfigError
+from search.space.hyperparameters import HYPERPARAMETERS
+from search.space.ranges import Choices, Fixed, FloatRange, IntRange
+from tests.helpers import ROOT, write_study
+
+
+def test_study_file_is_read_with_defaults_and_resolved_paths(study_file: Path) -> None:
+    config = load_config(study_file)
+    folder = study_file.parent.resolve()
+    assert config.study.name == "tiny"
+    assert config.study.storage == f"sqlite:///{folder}/tiny.db"
+    assert config.study.artifacts == folder / "tiny_artifacts"
+    assert (config.study.n_trials, config.study.timeout, config.study.seed) == (2, None, 0)
+    assert config.data.dataset == "images"
+    assert config.data.image_dir == folder / "shapes"
+    assert (config.data.image_size, config.data.color_mode) == (28, "grayscale")
+    assert config.search_space == {
+        "conv1_channels": IntRange(2, 8, log=True),
+        "conv2_channels": IntRange(2, 8, log=True),
+        "dense_units": IntRange(4, 16),
+        "dropout_conv": Fixed(0.0),
+        "dropout_dense": Fixed(0.0),
+        "epochs": IntRange(1, 3),
+        "batch_size": Fixed(16),
+        "learning_rate": Fixed(0.01),
+    }
+    assert config.training.precision == "auto"
+    assert config.run.workers == 1
+
+
+def test_shipped_study_files_are_valid() -> None:
+    studies = ROOT / "studies"
+    names = sorted(p.stem for p in studies.glob("*.toml"))
+    assert {"quickstart", "mnist", "fashion_mnist"} <= set(names)
+    for name in names:
+        assert load_config(studies / f"{name}.toml").study.name == name
+
+
+def test_flags_override_the_file(study_file: Path) -> None:
+    config = load_config(study_file, n_trials=7, timeout=30, seed=5, workers="3")
+    assert (config.study.n_trials, config.study.timeout, config.study.seed) == (7, 30, 5)
+    assert config.run.workers == 3
+    assert load_config(study_file, workers="auto").run.workers is None
+
+
+def test_dropout_and_precision_are_opt_in_keys(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        training={"precision": "mixed_bfloat16"},
+        search_space={"dropout_conv": {"low": 0.0, "high": 0.5}, "dropout_dense": 0.4},
+        run={"workers": "auto"},
+    )
+    config = load_config(path)
+    assert config.search_space["dropout_conv"] == FloatRange(0.0, 0.5)
+    assert config.search_space["dropout_dense"] == Fixed(0.4)
+    assert config.training.precision == "mixed_bfloat16"
+    assert config.run.workers is None
+
+
+def test_optional_search_dimensions_and_relative_storage(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        study={"storage": "sqlite:///dbs/s.db"},
+        training={"batch_size": None, "learning_rate": None},
+        search_space={
+            "epochs": 2,
+            "batch_size": {"choices": [8, 16]},
+            "learning_rate": {"low": 1e-4, "high": 1e-2, "log": True},
+        },
+    )
+    config = load_config(path)
+    assert config.study.storage == f"sqlite:///{tmp_path.resolve()}/dbs/s.db"
+    assert config.search_space["epochs"] == Fixed(2)
+    assert config.search_space["batch_size"] == Choices((8, 16))
+    assert config.search_space["learning_rate"] == FloatRange(1e-4, 1e-2, log=True)
+
+
+def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('[data]\ndataset = "mnist"\n')
+    config = load_config(path)
+    values = {name: param.value for name, param in config.search_space.items()}
+    assert values == {hp.name: hp.default for hp in HYPERPARAMETERS}  # the tutorial's
+    assert config.study.name == "s"
+    assert (config.training.precision, config.run.workers) == ("auto", None)
+    assert config.pruner.kind == "median" and config.sampler.n_startup_trials == 5
+
+
+# Each bad study file: (what write_study changes, the exact message after "<file>: ").
+BAD_STUDIES = [
+    (
+        {"run": {"trials_per_worker": 0}},
+        "[run] trials_per_worker must be a positive integer, got 0",
+    ),
+    (
+        {"run": {"trial_pictures": "no"}},
+        '[run] trial_pictures must be true or false, got "no"',
+    ),
+    ({"study": {"n_trials": 0}}, "[study] n_trials must be a positive integer, got 0"),
+    (
+        {"study": {"artifacts": "s3:///models"}},
+        '[study] artifacts: "s3:///models" is not an S3 location; write it s3://bucket/prefix',
+    ),
+    ({"study": {"n_trials": "2"}}, '[study] n_trials must be an integer, got "2"'),
+    (
+        {"data": {"validation_split": 1.5}},
+        "[data] validation_split must be between 0 and 1 (exclusive), got 1.5",
+    ),
+    (
+        {"study": {"seeed": 1}},
+        "[study] seeed is not a known key; known: artifacts, grace_period, heartbeat_interval, "
+        "n_trials, name, seed, storage, timeout",
+    ),
+    (
+        {"study": {"seed": 4294967296}},
+        "[study] seed must be at most 4294967295, got 4294967296",
+    ),
+    (
+        {"study": {"heartbeat_interval": 10, "grace_period": 10}},
+        "[study] grace_period must be longer than heartbeat_interval (10 s), got 10",
+    ),
+    (
+        {"pruner": None, "prunner": {"kind": "none"}},
+        "[prunner] is not a known section; "
+        "known: data, pruner, run, sampler, search_space, study, training",
+    ),
+    (
+        {"search_space": {"dense_units": {"low": 16, "high": 4}}},
+        "[search_space] dense_units is an empty range: low = 16 > high = 4",
+    ),
+    (
+        {"search_space": {"epochs": {"low": 1.5, "high": 3}}},
+        "[search_space.epochs] low must be an integer, got 1.5",
+    ),
+    (
+        {"search_space": {"epochs": {"low": 0, "high": 3}}},
+        "[search_space] epochs takes positive integers, got 0",
+    ),
+    (
+        {"search_space": {"epochs": {"low": 1, "hi": 3}}},
+        "[search_space] epochs must be a number, { low = ..., high = ..., log = ... } "
+        "or { choices = [...] }, got { low = 1, hi = 3 }",
+    ),
+    (
+        {"search_space": {"epochs": {"choices": []}}},
+        "[search_space] epochs: choices must not be empty",
+    ),
+    (
+        {"search_space": {"epochs": None, "dropout": 0.5}},
+        "[search_space] dropout is not a known key; known: conv1_channels, conv2_channels, "
+        "dense_units, dropout_conv, dropout_dense, epochs, batch_size, learning_rate",
+    ),
+    (
+        {"search_space": {"dropout_dense": {"low": 0.2, "high": 1.0}}},
+        "[search_space] dropout_dense takes numbers from 0 up to, not including, 1, got 1.0",
+    ),
+    (
+        {"search_space": {"dropout_conv": -0.1}},
+        "[search_space] dropout_conv takes numbers from 0 up to, not including, 1, got -0.1",
+    ),
+    (
+        {"search_space": {"dropout_conv": {"low": 0.0, "high": 0.5, "log": True}}},
+        "[search_space] dropout_conv: a log range needs low > 0, got low = 0.0",
+    ),
+    (
+        {"training": {"precision": 16}},
+        "[training] precision must be a string, got 16",
+    ),
+    (
+        {"training": {"precision": "bfloat16"}},
+        '[training] precision = "bfloat16" is not one of "auto", "float32", "mixed_bfloat16"',
+    ),
+    (
+        {"training": {"learning_rate": 0}},
+        "[training] learning_rate takes positive numbers, got 0",
+    ),
+    (
+        {"run": {"workers": 0}},
+        '[run] workers must be a positive integer or "auto", got 0',
+    ),
+    (
+        {"run": {"workers": "all"}},
+        '[run] workers must be a positive integer or "auto", got "all"',
+    ),
+    (
+        {"run": {"threads": 2}},
+        "[run] threads is not a known key; known: trials_per_worker, workers, trial_pictures",
+    ),
+    (
+        {"pruner": {"kind": "random"}},
+        '[pruner] kind = "random" is not one of "median", "successive_halving", "hyperband", '
+        '"none"',
+    ),
+    (
+        {"pruner": {"kind": "hyperband", "n_warmup_steps": 2}},
+        '[pruner] n_warmup_steps does not apply to kind = "hyperband"; '
+        "its keys: kind, min_resource, reduction_factor",
+    ),
+    (
+        {"sampler": {"n_startup_trials": -1}},
+        "[sampler] n_startup_trials must be a non-negative integer, got -1",
+    ),
+    (
+        {"pruner": {"kind": "median", "n_warmup_steps": -1}},
+        "[pruner] n_warmup_steps must be a non-negative integer, got -1",
+    ),
+    (
+        {"search_space": {"learning_rate": {"low": 0.001, "high": 0.1}}},
+        "[search_space] learning_rate is also set in [training]; keep it in one of the two",
+    ),
+    (
+        {"data": {"dataset": "mnist"}},
+        "[data] test_split applies only to image folders, not mnist",
+    ),
+    (
+        {"data": {"test_split": None, "color_mode": "cmyk"}},
+        '[data] color_mode = "cmyk" is not one of "grayscale", "rgb"',
+    ),
+    (
+        {"study": {"storage": "not a url"}},
+        '[study] storage: "not a url" is not a database URL; use sqlite:///path/to/file.db '
+        "or postgresql://user:password@host/database",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sections", "message"), BAD_STUDIES)
+def test_bad_study_file_names_file_key_and_value(
+    tmp_path: Path, image_folder, sections: dict, message: str
+) -> None:
+    path = write_study(tmp_path, **sections)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_unknown_dataset(tmp_path: Path) -> None:
+    path = write_study(tmp_path, data={"dataset": "cifar"})
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f'{path}: [data] dataset = "cifar" is not a known dataset nor an existing folder '
+        f'({tmp_path.resolve()}/cifar); use "mnist", "fashion_mnist" or the path of an image '
+        "folder (one sub-folder a class)"
+    )
+
+
+def test_missing_and_non_toml_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="^study file not found: .*nope.toml$"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study\nname = 1")
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+    assert str(error.value).startswith(f"{bad} is not valid TOML: ")
+
+
+def test_bad_flag_values(study_file: Path) -> None:
+    with pytest.raises(ConfigError, match="^--n-trials must be a positive integer, got 0$"):
+        load_config(study_file, n_trials=0)
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, seed=-1)
+    assert str(error.value) == "--seed must be an integer from 0 to 4294967295, got -1"
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, seed=2**32)
+    assert str(error.value) == "--seed must be an integer from 0 to 4294967295, got 4294967296"
+    with pytest.raises(ConfigError, match="^--timeout must be a positive number of seconds, got"):
+        load_config(study_file, timeout=float("nan"))
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, workers="-2")
+    assert str(error.value) == '--workers must be a positive integer or "auto", got -2'
+    with pytest.raises(ConfigError) as error:
+        load_config(study_file, workers="many")
+    assert str(error.value) == '--workers must be a positive integer or "auto", got "many"'

@@ -1,0 +1,42 @@
+"""The data's fingerprint: what a resume, `worker`, `export` and `best --repeat` compare."""
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+from search.config.settings import DataSettings
+from search.data.loading import load_dataset
+from search.data.mnist import IDX_FILES
+from search.data.record import data_fingerprint
+from tests.helpers import image_settings, make_idx_folder
+
+
+def test_the_fingerprint_names_the_files_and_changes_with_any_of_them(
+    image_folder: Path, tmp_path: Path
+) -> None:
+    first = data_fingerprint(load_dataset(image_settings(image_folder)))
+    assert first == data_fingerprint(load_dataset(image_settings(image_folder)))
+    assert len(first["files"]) == 60 and "circle/0.png" in first["files"]
+    assert (
+        first["files"]["circle/0.png"]
+        == hashlib.sha256((image_folder / "circle" / "0.png").read_bytes()).hexdigest()
+    )
+    (image_folder / "circle" / "0.png").write_bytes(
+        (image_folder / "vertical" / "0.png").read_bytes()
+    )
+    changed = data_fingerprint(load_dataset(image_settings(image_folder)))
+    assert changed["digest"] != first["digest"]
+    assert {k for k in first["files"] if first["files"][k] != changed["files"][k]} == {
+        "circle/0.png"
+    }
+    # Another split of the same files is other data too.
+    resplit = data_fingerprint(
+        load_dataset(dataclasses.replace(image_settings(image_folder), split_seed=1))
+    )
+    assert resplit["digest"] != changed["digest"] and resplit["files"] == changed["files"]
+
+
+def test_the_fingerprint_of_mnist_covers_its_files(tmp_path: Path) -> None:
+    folder = make_idx_folder(tmp_path / "idx")
+    fingerprint = data_fingerprint(load_dataset(DataSettings("mnist", data_dir=folder)))
+    assert sorted(fingerprint["files"]) == sorted(f"{name}.gz" for name in IDX_FILES)

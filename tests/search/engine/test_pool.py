@@ -1,0 +1,269 @@
+"""Several processes on one study: spawned workers, simultaneous `run`s, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from search.engine.pool import WORKER_MEMORY_BYTES, plan_workers
+from tests.helpers import command, start, write_study
+
+CORES = sorted(os.sched_getaffinity(0))
+
+
+def test_auto_runs_one_single_threaded_worker_per_core() -> None:
+    plan = plan_workers(None, trials_left=100, available_memory=64 * 2**30)
+    assert plan.reason == f"auto: {len(CORES)} cores, room in memory for 32, 100 trials left"
+    assert plan.count == len(CORES)
+    if len(CORES) > 1:
+        assert (plan.threads, plan.cpus) == (1, [(core,) for core in CORES])
+
+
+def test_auto_runs_no_more_workers_than_memory_holds() -> None:
+    plan = plan_workers(None, trials_left=100, available_memory=WORKER_MEMORY_BYTES * 3 // 2)
+    assert (plan.count, plan.threads, plan.cpus) == (1, len(CORES), [()])
+    assert plan.reason == f"auto: {len(CORES)} cores, room in memory for 1, 100 trials left"
+
+
+def test_auto_never_runs_more_workers_than_trials_left() -> None:
+    plan = plan_workers(None, trials_left=1)
+    assert (plan.count, plan.threads, plan.cpus) == (1, len(CORES), [()])
+
+
+def test_more_workers_than_cores_share_them_one_thread_each() -> None:
+    plan = plan_workers(len(CORES) * 2, trials_left=100)
+    assert (plan.count, plan.threads, plan.cpus) == (len(CORES) * 2, 1, [()] * len(CORES) * 2)
+    assert plan.reason == "as asked"
+
+
+def states(database: Path) -> dict[str, int]:
+    """Trials by state; none while the database or its tables are not made yet."""
+    if not database.exists():
+        return {}
+    try:
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return dict(rows)
+
+
+def quick_study(folder: Path, n_trials: int, workers: int = 1) -> Path:
+    return write_study(
+        folder,
+        n_trials=n_trials,
+        search_space={"epochs": 1},
+        run={"workers": workers},
+    )
+
+
+@pytest.mark.slow
+def test_runs_started_together_on_a_new_study_make_exactly_n_trials(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    for attempt in range(3):
+        study_file = quick_study(tmp_path, n_trials=5)
+        study_file.rename(tmp_path / f"s{attempt}.toml")
+        study_file = tmp_path / f"s{attempt}.toml"
+        processes = [start("run", str(study_file), "--quiet") for _ in range(3)]
+        for process in processes:
+            out, err = process.communicate(timeout=300)
+            assert process.returncode == 0 and err == "", err
+            assert 'best trial of study "tiny"' in out  # others may still run the last trials
+        assert states(tmp_path / "tiny.db") == {"COMPLETE": 5}
+        (tmp_path / "tiny.db").rename(tmp_path / f"tiny{attempt}.db")
+        (tmp_path / "tiny_artifacts").rename(tmp_path / f"tiny{attempt}_artifacts")
+
+
+@pytest.mark.slow
+def test_workers_flag_runs_exactly_n_trials_in_that_many_processes(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    study_file = quick_study(tmp_path, n_trials=7)
+    result = command("run", str(study_file), "--workers", "3")
+    assert result.returncode == 0, result.stderr
+    assert "workers: 3 (as asked), 1 TensorFlow thread(s) each" in result.stderr
+    assert "7/7 done (7 complete, 0 pruned)" in result.stderr
+    assert "Traceback" not in result.stderr and "locked" not in result.stderr
+    assert states(tmp_path / "tiny.db") == {"COMPLETE": 7}
+    with sqlite3.connect(tmp_path / "tiny.db") as db:
+        workers = db.execute(
+            "SELECT COUNT(DISTINCT value_json) FROM trial_user_attributes WHERE key = 'worker'"
+        ).fetchone()[0]
+    assert workers > 1  # the trials really ran in several processes
+
+
+@pytest.mark.slow
+def test_a_worker_is_replaced_after_its_trials_per_worker(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    study_file = write_study(
+        tmp_path,
+        n_trials=7,
+        search_space={"epochs": 1},
+        run={"workers": 2, "trials_per_worker": 2},
+    )
+    result = command("run", str(study_file))
+    assert result.returncode == 0, result.stderr
+    assert "7/7 done (7 complete, 0 pruned)" in result.stderr
+    assert states(tmp_path / "tiny.db") == {"COMPLETE": 7}
+    with sqlite3.connect(tmp_path / "tiny.db") as db:
+        per_process = db.execute(
+            "SELECT COUNT(*) FROM trial_user_attributes WHERE key = 'worker' GROUP BY value_json"
+        ).fetchall()
+    assert len(per_process) >= 4 and max(n for (n,) in per_process) <= 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_worker_and_the_study_resumes(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    study_file = write_study(
+        tmp_path,
+        n_trials=6,
+        # Thousands of epochs of 33 images: trials that run for minutes.
+        search_space={"epochs": 5000},
+        run={"workers": 2},
+    )
+    database = tmp_path / "tiny.db"
+    # Its own process group, as a terminal's foreground job.
+    process = start("run", str(study_file), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while states(database).get("RUNNING", 0) < 2:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(1)  # into training
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "Interrupted: finished trials are kept" in err
+    assert states(database) == {"FAIL": 2}
+    with sqlite3.connect(database) as db:
+        reasons = db.execute(
+            "SELECT value_json FROM trial_user_attributes WHERE key = 'fail_reason'"
+        ).fetchall()
+    assert reasons == [('"interrupted (Ctrl-C)"',)] * 2
+
+    write_study(tmp_path, n_trials=6, search_space={"epochs": 1}, run={"workers": 2})  # same file
+    resumed = command("run", str(study_file), "--allow-changes", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert states(database) == {"FAIL": 2, "COMPLETE": 6}
+
+
+def pg_states(url: str) -> dict[str, int]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sqlalchemy.text("SELECT state, COUNT(*) FROM trials GROUP BY state")
+        ).fetchall()
+    engine.dispose()
+    return {state: n for state, n in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_four_workers_make_exactly_a_hundred_trials(
+    tmp_path: Path, image_folder: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    # Each worker keeps its process (trials_per_worker has a test of its own): 4 start-ups, not 8.
+    # No dashboard pictures: 100 trials of 33 images would spend a third of their time there.
+    run = {"workers": 4, "trials_per_worker": 100, "trial_pictures": False}
+    study: dict = {}
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        study["storage"] = url
+    study_file = write_study(
+        tmp_path, n_trials=100, search_space={"epochs": 1}, run=run, study=study
+    )
+    started = time.perf_counter()
+    result = command("run", str(study_file), timeout=900)
+    print(f"{backend}: 4 workers x 25 trials in {time.perf_counter() - started:.0f} s")
+    assert result.returncode == 0, result.stderr
+    assert "workers: 4 (as asked)" in result.stderr
+    assert "Traceback" not in result.stderr and "locked" not in result.stderr
+    assert "100/100 done (100 complete, 0 pruned)" in result.stderr
+    found = states(tmp_path / "tiny.db") if backend == "sqlite" else pg_states(url)
+    assert found == {"COMPLETE": 100}
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The spawned worker processes of a `run` (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    pids = []
+    for pid in map(int, children):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        if b"multiprocessing.spawn" in cmdline and b"resource_tracker" not in cmdline:
+            pids.append(pid)
+    return pids
+
+
+@pytest.mark.slow
+def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
+    tmp_path: Path, image_folder: Path, postgres_url: str
+) -> None:
+    import optuna
+
+    study_file = write_study(
+        tmp_path,
+        n_trials=4,
+        study={"storage": postgres_url, "heartbeat_interval": 1, "grace_period": 3},
+        search_space={"epochs": 60},
+        run={"workers": 2},
+    )
+    process = start("run", str(study_file))
+    try:
+        deadline = time.monotonic() + 240
+        # Kill mid-training, once every parameter is sampled: a trial killed while it is still
+        # sampling is retried with the parameters it had (the rest are sampled anew).
+        while training_trials(postgres_url) < 2:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        victim = worker_pids(process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.time()
+        out, err = process.communicate(timeout=600)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    study = optuna.load_study(study_name="tiny", storage=postgres_url)
+    by_state = {s: [t for t in study.trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
+    summary = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
+    assert len(by_state["COMPLETE"]) == 4 and len(study.trials) == 5, (summary, err)
+    [dead] = by_state["FAIL"]
+    assert dead.user_attrs["fail_reason"] == (
+        "its worker sent no heartbeat for over 3 s (the process died or its machine was lost)"
+    )
+    [retry] = [t for t in study.trials if t.user_attrs.get("retry_of") == dead.number]
+    assert retry.state.name == "COMPLETE" and retry.params == dead.params
+    recovered_after = dead.datetime_complete.timestamp() - killed_at
+    print(f"the killed worker's trial was failed {recovered_after:.1f} s after the kill")
+    assert recovered_after < 3 + 1 + 5  # grace + interval, and slack for a busy machine
+
+
+def training_trials(url: str) -> int:
+    """How many RUNNING trials have reported an epoch (0 before the tables exist)."""
+    import sqlalchemy
+
+    query = (
+        "SELECT COUNT(DISTINCT t.trial_id) FROM trials t JOIN trial_intermediate_values v"
+        " ON v.trial_id = t.trial_id WHERE t.state = 'RUNNING'"
+    )
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(query)).scalar_one()
+    except sqlalchemy.exc.ProgrammingError:  # the study's tables are not made yet
+        return 0
+    finally:
+        engine.dispose()

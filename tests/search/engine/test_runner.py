@@ -1,0 +1,100 @@
+"""`run_study`: the study made or resumed, its trials run, the best evaluated once on test."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from search.config.study_file import load_config
+from search.data.loading import load_dataset
+from search.engine.runner import run_study
+from search.storage.records import (
+    TestEvaluation,
+    evaluated_on_test,
+    store_test_evaluation,
+    stored_test_evaluation,
+)
+from tests.helpers import copy_of, stored_study, write_study
+
+
+def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -> None:
+    study = stored_study(finished_study)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    for trial in study.trials:
+        attrs = trial.user_attrs
+        assert trial.value == max(trial.intermediate_values.values())
+        assert attrs["best_epoch"] == max(
+            trial.intermediate_values, key=trial.intermediate_values.get
+        )
+        assert attrs["epochs_run"] == attrs["hyperparameters"]["epochs"]
+        assert attrs["param_count"] > 0 and attrs["flops"] > 0
+        assert attrs["train_seconds"] > 0 and attrs["validation_seconds"] > 0
+        artifact = finished_study / "tiny_artifacts" / attrs["artifact_id"]
+        assert artifact.is_file() and artifact.stat().st_size > 1000
+    assert study.user_attrs["artifact_dir"] == str(finished_study.resolve() / "tiny_artifacts")
+    assert study.user_attrs["data"]["class_names"] == ["circle", "horizontal", "vertical"]
+
+
+def test_test_split_is_evaluated_once_for_the_best_trial(finished_study: Path) -> None:
+    study = stored_study(finished_study)
+    assert evaluated_on_test(study) == [study.best_trial.number]
+    stored = stored_test_evaluation(study, study.best_trial.number)
+    assert 0 <= stored.accuracy <= 1 and stored.loss > 0 and stored.n_images == 15
+
+
+def test_resume_runs_up_to_n_trials_and_reuses_the_test_result(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    config = load_config(folder / "tiny.toml", n_trials=3)
+    result = run_study(config, load_dataset(config.data))
+    assert [t.number for t in result.study.trials] == [0, 1, 2]
+    assert all(t.state == TrialState.COMPLETE for t in result.study.trials)
+    # Resumed trials draw new parameters rather than replaying the first run's.
+    assert len({tuple(t.params.values()) for t in result.study.trials}) == 3
+    # Nothing to do: n_trials is reached; the stored test result is reused, not recomputed.
+    store_test_evaluation(result.study, TestEvaluation(result.test.trial, -1.0, -1.0))
+    again = run_study(config, load_dataset(config.data))
+    assert len(again.study.trials) == 3
+    assert (again.test.loss, again.test.accuracy) == (-1.0, -1.0)
+
+
+def test_nan_loss_fails_the_trial_and_the_study_goes_on(study_file: Path) -> None:
+    config = load_config(study_file)
+    data = load_dataset(config.data)
+    x_train = data.x_train.copy()
+    x_train[0, 0, 0, 0] = np.nan
+    result = run_study(config, dataclasses.replace(data, x_train=x_train))
+    trials = result.study.trials
+    assert [t.state for t in trials] == [TrialState.FAIL] * 2
+    assert {t.user_attrs["fail_reason"] for t in trials} == {
+        "loss or weights became NaN or infinite in epoch 1"
+    }
+    assert result.test is None and not result.interrupted
+
+
+def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        pruner={"kind": "median", "n_startup_trials": 1, "n_warmup_steps": 1},
+        training={"learning_rate": None},
+        search_space={
+            "epochs": {"low": 1, "high": 5},
+            "learning_rate": {"low": 1e-7, "high": 0.1, "log": True},
+        },
+    )
+    config = load_config(path)
+    study = optuna.create_study(
+        study_name="tiny", storage=config.study.storage, direction="maximize"
+    )
+    learns = {"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "learning_rate": 0.01}
+    stuck = {"conv1_channels": 2, "conv2_channels": 2, "dense_units": 4, "learning_rate": 1e-7}
+    study.enqueue_trial({**learns, "epochs": 3})
+    study.enqueue_trial({**stuck, "epochs": 5})  # room to prune it before its last epoch
+    trials = run_study(config, load_dataset(config.data)).study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED]
+    pruned = trials[1]
+    assert pruned.user_attrs["epochs_run"] == len(pruned.intermediate_values) <= 3
+    assert "artifact_id" not in pruned.user_attrs

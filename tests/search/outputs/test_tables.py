@@ -1,0 +1,157 @@
+"""The trials table, CSV and JSON, and the best trial's text, from a study built trial by trial."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import IntDistribution
+from optuna.trial import TrialState, create_trial
+
+from search.outputs.tables import TABLE_WIDTH, best_output, best_report, trials_output
+from search.storage import records
+from search.storage.records import Repeat, TestEvaluation, store_repeat, store_test_evaluation
+
+SPACE = {
+    name: IntDistribution(1, 256) for name in ("conv1_channels", "conv2_channels", "dense_units")
+}
+
+
+def add(study: optuna.Study, state: TrialState, params: dict, curve: list[float], **attrs) -> None:
+    fixed = {"epochs": 10, "batch_size": 32, "learning_rate": 0.001}
+    study.add_trial(
+        create_trial(
+            state=state,
+            value=max(curve) if state == TrialState.COMPLETE else None,
+            params=params,
+            distributions={name: SPACE[name] for name in params},
+            intermediate_values=dict(enumerate(curve, start=1)),
+            user_attrs={
+                records.HYPERPARAMETERS: {**fixed, **params},
+                records.EPOCHS_RUN: len(curve),
+                records.PARAM_COUNT: 100_000 + params.get("dense_units", 0),
+                **attrs,
+            },
+        )
+    )
+
+
+@pytest.fixture
+def study() -> optuna.Study:
+    study = optuna.create_study(study_name="s", direction="maximize")
+    add(
+        study,
+        TrialState.COMPLETE,
+        {"conv1_channels": 16, "conv2_channels": 32, "dense_units": 32},
+        [0.8, 0.85],
+        best_epoch=2,
+    )
+    add(
+        study,
+        TrialState.PRUNED,
+        {"conv1_channels": 4, "conv2_channels": 8, "dense_units": 16},
+        [0.5, 0.6, 0.61],
+    )
+    add(
+        study,
+        TrialState.COMPLETE,
+        {"conv1_channels": 30, "conv2_channels": 60, "dense_units": 100},
+        [0.9, 0.88],
+        best_epoch=1,
+    )
+    reason = "loss or weights became NaN or infinite in epoch 3 " + "and a long tail " * 10
+    add(
+        study,
+        TrialState.FAIL,
+        {"conv1_channels": 200, "conv2_channels": 250, "dense_units": 256},
+        [0.1],
+        fail_reason=reason,
+    )
+    return study
+
+
+def test_table_marks_the_best_says_how_trials_ended_and_fits_100_columns(study) -> None:
+    lines = trials_output(study).splitlines()
+    assert lines[0].split() == [
+        "trial",
+        "state",
+        "conv1",
+        "conv2",
+        "dense",
+        "val_acc",
+        "epoch",
+        "params",
+        "sec",
+        "note",
+    ]
+    assert lines[1].split()[:2] == ["0", "COMPLETE"]
+    assert lines[3].split()[:2] == ["*2", "COMPLETE"]  # the best
+    assert lines[2].endswith("pruned at epoch 3 (0.6100)")
+    assert "  -  " in lines[2]  # a pruned trial has no value in the val_acc column
+    # A failure reason too long for the note column gets a line of its own.
+    assert lines[4].split()[:2] == ["3", "FAIL"]
+    assert lines[5].startswith("      failed: loss or weights became NaN or infinite in epoch 3")
+    assert lines[5].endswith("…")
+    assert lines[6] == "4 trials: 2 complete, 1 pruned, 1 fail"
+    assert max(map(len, lines)) <= TABLE_WIDTH
+
+
+def test_table_with_every_hyperparameter_still_fits(study) -> None:
+    add(
+        study,
+        TrialState.COMPLETE,
+        {"conv1_channels": 1},
+        [0.2],
+        best_epoch=1,
+        **{
+            records.HYPERPARAMETERS: {
+                "conv1_channels": 1,
+                "conv2_channels": 2,
+                "dense_units": 3,
+                "dropout_conv": 0.25,
+                "dropout_dense": 0.125,
+                "epochs": 15,
+                "batch_size": 128,
+                "learning_rate": 0.00123,
+            }
+        },
+    )
+    lines = trials_output(study).splitlines()
+    assert "drop_conv" in lines[0] and "lr" in lines[0]
+    assert max(map(len, lines)) <= TABLE_WIDTH
+
+
+def test_sort_by_value_puts_the_best_first_and_unvalued_last(study) -> None:
+    numbers = [line.split()[0] for line in trials_output(study, sort="value").splitlines()[1:5]]
+    assert numbers == ["*2", "0", "1", "3"]
+
+
+def test_csv_and_json_read_back_as_the_database_has_them(study) -> None:
+    frame = pd.read_csv(io.StringIO(trials_output(study, "csv")))
+    assert frame["number"].tolist() == [0, 1, 2, 3]
+    assert frame["state"].tolist() == ["COMPLETE", "PRUNED", "COMPLETE", "FAIL"]
+    assert frame["best"].tolist() == [False, False, True, False]
+    assert frame["value"].tolist()[0] == study.trials[0].value
+    assert frame["dense_units"].tolist() == [32, 16, 100, 256]
+    assert frame["fail_reason"][3] == study.trials[3].user_attrs[records.FAIL_REASON]
+    rows = json.loads(trials_output(study, "json"))
+    assert [row["number"] for row in rows] == [0, 1, 2, 3]
+    assert rows[1]["curve"] == {"1": 0.5, "2": 0.6, "3": 0.61} and rows[1]["value"] is None
+    assert rows[2]["best"] and rows[2]["value"] == study.best_value
+    assert rows[0]["params"]["batch_size"] == 32
+
+
+def test_best_as_json_csv_and_text_with_a_stored_repeat(study) -> None:
+    store_test_evaluation(study, TestEvaluation(2, 0.31, 0.875, 1000))
+    store_repeat(study, Repeat(2, [5, 6, 7], [0.88, 0.9, 0.86]))
+    best = json.loads(best_output(study, "json"))
+    assert best["trial"] == 2 and best["validation_accuracy"] == 0.9
+    assert best["test_accuracy"] == 0.875 and best["repeat_val_accuracies"] == [0.88, 0.9, 0.86]
+    row = pd.read_csv(io.StringIO(best_output(study, "csv")))
+    assert row["trial"][0] == 2 and row["dense_units"][0] == 100 and row["test_loss"][0] == 0.31
+    text = best_report(study)
+    assert "  with other seeds:    0.8800 ± 0.0200 validation accuracy over 3 seeds" in text
+    assert "  test accuracy:       0.8750 (loss 0.3100)" in text

@@ -1,0 +1,60 @@
+"""Stop signals counted, and acted on only where stopping is safe."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from models import LeNetArchitecture
+from search.data.dataset import Dataset
+from search.engine.training import CHUNK_IMAGES, Training, TrainingData
+from search.runtime import interrupts
+from search.space.hyperparameters import TrainingParams
+
+
+def test_signals_are_counted_and_raised_only_where_checked() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with interrupts.caught():
+        interrupts.check()  # nothing yet
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupts.received() == 2  # counted, not raised
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert interrupts.received() == 0
+    interrupts.check()  # outside caught(), Python's own handling applies
+
+
+def test_a_signal_counted_while_loading_is_still_counted_when_the_study_runs() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with interrupts.caught():  # the CLI, while it loads the data
+        os.kill(os.getpid(), signal.SIGTERM)
+        with interrupts.caught():  # run_study
+            assert interrupts.received() == 1
+        assert signal.getsignal(signal.SIGTERM) is not before  # still counting
+        assert interrupts.received() == 1
+    assert signal.getsignal(signal.SIGTERM) is before and interrupts.received() == 0
+
+
+def test_ctrl_c_stops_training_between_chunks() -> None:
+    # One epoch is 16 chunks of 2,048 images, several seconds on any CPU seen: a signal after
+    # 1 s stops it within its first epoch, at the end of a chunk.
+    images, batch = 16 * CHUNK_IMAGES, 32
+    rng = np.random.default_rng(0)
+    x = rng.random((images, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, images)
+    data = TrainingData(Dataset("noise", tuple("0123456789"), x, y, x[:64], y[:64], x, y))
+    training = Training(data, LeNetArchitecture((28, 28, 1), 10), TrainingParams(10, batch), 0)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    with interrupts.caught():
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in training.epochs():
+                pass
+    steps = int(training.model.optimizer.iterations.numpy())
+    steps_per_chunk, steps_per_epoch = CHUNK_IMAGES // batch, images // batch
+    assert 0 < steps < steps_per_epoch, steps  # not at an epoch's end: mid-way through the first
+    assert steps % steps_per_chunk == 0, steps  # and between two chunks

@@ -1,0 +1,24 @@
+"""A study file's ranges as people read them, as the file writes them, and their largest value."""
+
+from search.space.ranges import Choices, Fixed, FloatRange, IntRange, describe, from_toml, largest
+
+
+def test_each_kind_is_described_once_for_the_note_and_the_report() -> None:
+    assert describe(IntRange(2, 8, log=True)) == "2 to 8, log scale"
+    assert describe(FloatRange(0.0, 0.5)) == "0.0 to 0.5"
+    assert describe(Choices((8, 16))) == "one of 8, 16"
+    assert describe(Fixed(32)) == "32 (fixed)"
+
+
+def test_a_range_as_the_study_file_writes_it() -> None:
+    assert from_toml({"low": 2, "high": 8, "log": True}) == IntRange(2, 8, log=True)
+    assert from_toml({"low": 1e-4, "high": 1e-2}) == FloatRange(1e-4, 1e-2)
+    assert from_toml({"choices": [8, 16]}) == Choices((8, 16))
+    for other in (32, "a", {"low": 1}, {"kind": "median"}, {"low": 1, "high": 2, "step": 1}):
+        assert from_toml(other) is None
+
+
+def test_largest_is_the_pruners_maximum_resource() -> None:
+    assert largest(IntRange(1, 12)) == 12
+    assert largest(Choices((3, 10, 5))) == 10
+    assert largest(Fixed(4)) == 4

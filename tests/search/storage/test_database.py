@@ -1,0 +1,93 @@
+"""Optuna databases opened, created only when asked, anything else refused."""
+
+import sqlite3
+from pathlib import Path
+
+import optuna
+import pytest
+
+from search.errors import StorageError
+from search.storage.database import load_study, open_storage
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def test_new_database_is_created_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with pytest.raises(StorageError) as error:
+        open_storage(sqlite_url(path), create=False)
+    assert str(error.value) == f"no study database at {path}; `lenet-search run` creates it"
+    assert not path.exists()
+    open_storage(sqlite_url(path), create=True)
+    assert path.is_file()
+
+
+def test_database_of_another_program_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (id INTEGER)")
+    before = path.read_bytes()
+    for create in (True, False):
+        with pytest.raises(StorageError) as error:
+            open_storage(sqlite_url(path), create=create)
+        assert str(error.value) == (
+            f"sqlite:///{path} is not an Optuna database (it has other tables: customers)"
+        )
+    assert path.read_bytes() == before
+
+
+def test_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("hello")
+    with pytest.raises(StorageError) as error:
+        open_storage(sqlite_url(path), create=True)
+    assert str(error.value) == f"{path} is not an Optuna database (it is not an SQLite file)"
+    assert path.read_text() == "hello"
+
+
+def test_unknown_study_name_lists_the_studies_there(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    storage = open_storage(url, create=True)
+    for name in ("alpha", "beta"):
+        optuna.create_study(study_name=name, storage=storage)
+    assert load_study(storage, "beta").study_name == "beta"
+    with pytest.raises(StorageError) as error:
+        load_study(open_storage(url, create=False), "gamma")
+    assert str(error.value) == f'no study named "gamma" in {url}; studies there: "alpha", "beta"'
+
+
+def test_postgresql_storage_and_its_study_lock(postgres_url: str) -> None:
+    import threading
+    import time
+
+    from search.storage.database import study_lock
+
+    storage = open_storage(postgres_url, create=True)
+    optuna.create_study(study_name="pg", storage=storage, direction="maximize")
+    assert load_study(open_storage(postgres_url, create=False), "pg").study_name == "pg"
+    # The advisory lock is held by one holder at a time, across connections.
+    order = []
+
+    def second() -> None:
+        with study_lock(postgres_url):
+            order.append("second")
+
+    with study_lock(postgres_url):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        order.append("first")
+    thread.join()
+    assert order == ["first", "second"]
+
+
+def test_a_database_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "typo" / "s.db"
+    with pytest.raises(StorageError) as error:
+        open_storage(sqlite_url(path), create=True)
+    assert str(error.value) == (
+        f"cannot make a database at {path}: the folder {tmp_path / 'typo'} does not exist"
+    )
+    assert not path.parent.exists()
