@@ -47,3 +47,13 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cores} cores, {model}"
+
+
+def cpu_flags() -> str:
+    """The CPU features that change how TensorFlow runs: vector width, bfloat16, AMX."""
+    from search.engine.precision import cpu_flags as all_flags
+
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+    return " ".join(flag for flag in wanted if flag in all_flags()) or "none of " + ", ".join(
+        wanted
+    )

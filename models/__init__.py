@@ -2,14 +2,16 @@
 
 from models.architecture import LeNetArchitecture, count_params, forward_flops
 
-__all__ = ["LeNetArchitecture", "build_lenet", "count_params", "forward_flops"]
+__all__ = ["LeNetArchitecture", "build_ensemble", "build_lenet", "count_params", "forward_flops"]
+
+# The builders need Keras (and so TensorFlow); they are imported only when asked for, so that
+# commands which never train answer at once.
+_LAZY = {"build_lenet": "models.lenet", "build_ensemble": "models.ensemble"}
 
 
 def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute
-    # build_lenet needs Keras (and so TensorFlow); import it only when asked, so that commands
-    # which never train answer at once.
-    if name == "build_lenet":
-        from models.lenet import build_lenet
+    if name in _LAZY:
+        import importlib
 
-        return build_lenet
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'models' has no attribute {name!r}")

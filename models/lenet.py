@@ -7,13 +7,16 @@ import keras
 from models.architecture import KERNEL, POOL, LeNetArchitecture
 
 
-def build_lenet(arch: LeNetArchitecture, dtype_policy: str = "float32") -> keras.Model:
+def build_lenet(
+    arch: LeNetArchitecture, dtype_policy: str = "float32", name: str = "lenet"
+) -> keras.Model:
     """Return the uncompiled Sequential LeNet of the tutorial with ``arch``'s widths.
 
     Args:
         arch: the widths and, where not zero, the dropout rates.
         dtype_policy: a Keras dtype policy, ``"float32"`` or ``"mixed_bfloat16"``. The class
             probabilities are computed in float32 either way.
+        name: the model's name; models side by side in one ensemble need names of their own.
     """
     layers = keras.layers
     policy = {"dtype": dtype_policy}
@@ -36,5 +39,5 @@ def build_lenet(arch: LeNetArchitecture, dtype_policy: str = "float32") -> keras
             *dropout(arch.dropout_dense, "dropout3"),
             layers.Dense(arch.n_classes, activation="softmax", name="classes", dtype="float32"),
         ],
-        name="lenet",
+        name=name,
     )

@@ -218,6 +218,28 @@ def stored_study(folder: Path, name: str = "tiny") -> optuna.Study:
     return optuna.load_study(study_name=name, storage=f"sqlite:///{folder}/{name}.db")
 
 
+def ensembled_study(finished_study: Path, tmp_path: Path) -> tuple[optuna.Study, Path]:
+    """A copy of the finished study whose ensemble of both its trials is stored and evaluated.
+
+    Its two tiny trials may not beat the best alone on validation, so the choice is recorded
+    as if they had (the mechanics after the choice are what the callers test).
+    """
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.engine.ensemble import evaluate_ensemble_on_test
+    from search.storage.artifacts import open_artifact_store
+    from search.storage.records import EnsembleChoice, store_ensemble_choice
+    from search.storage.trials import ensemble_members
+
+    folder = copy_of(finished_study, tmp_path)
+    study = stored_study(folder)
+    store_ensemble_choice(study, EnsembleChoice(5, ensemble_members(study, 5), [0.5, 0.6]))
+    store = open_artifact_store(folder / "tiny_artifacts", create=False)
+    data = load_dataset(load_config(folder / "tiny.toml").data)
+    assert evaluate_ensemble_on_test(study, data, store, 5) is not None
+    return study, folder
+
+
 def states(database: Path) -> dict[str, int]:
     """An SQLite study database's trials by state; none while it or its tables do not exist."""
     if not database.exists():

@@ -9,7 +9,17 @@ import sys
 import threading
 from typing import NoReturn
 
-from search.cli import best, dashboard, export, predict, report, run, studies, trials
+from search.cli import (
+    best,
+    dashboard,
+    ensemble,
+    export,
+    predict,
+    report,
+    run,
+    studies,
+    trials,
+)
 from search.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command
 from search.errors import LenetSearchError
 
@@ -18,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     run.WORKER,
     trials.COMMAND,
     best.COMMAND,
+    ensemble.COMMAND,
     export.COMMAND,
     predict.COMMAND,
     studies.COMMAND,

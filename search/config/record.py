@@ -13,6 +13,7 @@ from search.config.reader import json_safe
 from search.config.settings import (
     PATH_KEYS,
     DataSettings,
+    EnsembleSettings,
     PrunerSettings,
     RunSettings,
     SamplerSettings,
@@ -30,7 +31,7 @@ def config_record(config: StudyConfig) -> dict[str, Any]:
     """The resolved config as JSON values, stored on the study so that `worker` needs no file."""
     record: dict[str, Any] = {
         name: dataclasses.asdict(getattr(config, name))
-        for name in ("study", "data", "training", "run", "sampler", "pruner")
+        for name in ("study", "data", "training", "run", "sampler", "pruner", "ensemble")
     }
     for name in ("name", "storage"):  # a worker names them itself: they locate the record
         del record["study"][name]
@@ -77,6 +78,8 @@ def config_from_record(
             run=RunSettings(**record["run"]),
             sampler=SamplerSettings(**record["sampler"]),
             pruner=PrunerSettings(**record["pruner"]),
+            # Studies recorded before ensembles existed get the default.
+            ensemble=EnsembleSettings(**record.get("ensemble", {})),
             search_space=space,
             file_settings=record["file_settings"],
         )

@@ -25,7 +25,9 @@ class StudySettings:
     name: str
     storage: str  # an SQLAlchemy URL; relative SQLite paths are already made absolute
     artifacts: ArtifactLocation  # where each complete trial's model file is kept
-    n_trials: int = 10  # the study is done when this many trials are COMPLETE or PRUNED
+    # The study is done when this many trials are COMPLETE or PRUNED. None: it runs until the
+    # timeout (a study file that sets a timeout and no n_trials; 10 when it sets neither).
+    n_trials: int | None = 10
     timeout: float | None = None  # seconds for one `run`, None for no limit
     seed: int = 0  # seeds the sampler and, with the trial number, each trial's Keras seed
     # A worker records a heartbeat this often; a RUNNING trial whose last one is older than the
@@ -91,6 +93,13 @@ class PrunerSettings:
         return {key: getattr(self, key) for key in PRUNER_KEYS[self.kind]}
 
 
+@dataclass(frozen=True)
+class EnsembleSettings:
+    # The mean of the class probabilities of the `size` COMPLETE trials best by validation
+    # accuracy, evaluated once on the test split at the end of `run`; 0 turns it off.
+    size: int = 5
+
+
 # The keys of [pruner] that each kind takes; a study file that sets another is refused.
 PRUNER_KEYS = {
     "median": ("kind", "n_startup_trials", "n_warmup_steps"),
@@ -109,6 +118,7 @@ class StudyConfig:
     run: RunSettings
     sampler: SamplerSettings
     pruner: PrunerSettings
+    ensemble: EnsembleSettings
     # Every searchable name, each a range, a list of choices or a fixed value.
     search_space: dict[str, Param] = field(default_factory=dict)
     # The settings as written in the file: what a resumed study must not silently change.
@@ -123,6 +133,7 @@ SECTIONS: dict[str, type | None] = {
     "run": RunSettings,
     "sampler": SamplerSettings,
     "pruner": PrunerSettings,
+    "ensemble": EnsembleSettings,
     "search_space": None,
 }
 # The sections a resumed study must not change without --allow-changes.

@@ -25,6 +25,7 @@ from search.config.settings import (
     PRUNER_KINDS,
     SECTIONS,
     DataSettings,
+    EnsembleSettings,
     PrunerSettings,
     RunSettings,
     SamplerSettings,
@@ -78,6 +79,7 @@ def load_config(
     run = _run_settings(sections["run"], workers)
     sampler = _sampler_settings(sections["sampler"])
     pruner = _pruner_settings(sections["pruner"])
+    ensemble = _ensemble_settings(sections["ensemble"])
 
     if n_trials is not None and n_trials < 1:
         raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
@@ -85,16 +87,27 @@ def load_config(
         raise ConfigError(f"--timeout must be a positive number of seconds, got {timeout}")
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {seed}")
+    timeout = study.timeout if timeout is None else timeout
+    if n_trials is None:
+        # A timeout and no n_trials: the timeout is the budget, as in Optuna's optimize().
+        spent_by_timeout = timeout is not None and not sections["study"].has("n_trials")
+        n_trials = None if spent_by_timeout else study.n_trials
     study = dataclasses.replace(
-        study,
-        n_trials=study.n_trials if n_trials is None else n_trials,
-        timeout=study.timeout if timeout is None else timeout,
-        seed=study.seed if seed is None else seed,
+        study, n_trials=n_trials, timeout=timeout, seed=study.seed if seed is None else seed
     )
 
     file_settings = {name: sections[name].raw for name in COMPARED_SECTIONS}
     return StudyConfig(
-        path, study, data, training, run, sampler, pruner, search_space, json_safe(file_settings)
+        path,
+        study,
+        data,
+        training,
+        run,
+        sampler,
+        pruner,
+        ensemble,
+        search_space,
+        json_safe(file_settings),
     )
 
 
@@ -253,6 +266,17 @@ def _pruner_settings(table: Table) -> PrunerSettings:
         raise ConfigError(f"{where} must be at least 2, got {factor}")
     table.reject_unknown(valid_keys)
     return settings
+
+
+def _ensemble_settings(table: Table) -> EnsembleSettings:
+    size = table.non_negative_int("size")
+    if size == 1:
+        raise ConfigError(
+            f"{table.where('size')} must be 0 (no ensemble) or at least 2 trials, got 1 (the "
+            "best trial alone is the single best model)"
+        )
+    table.reject_unknown()
+    return EnsembleSettings(size)
 
 
 def _search_space(table: Table, training: Table) -> dict[str, Param]:

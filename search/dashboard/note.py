@@ -50,8 +50,19 @@ def study_note(config: StudyConfig, data: dict[str, Any]) -> str:
             "",
             f"**Training**: {_pairs(asdict(config.training))}  ",
             f"**Pruner**: {_pairs(config.pruner.used())}  ",
-            f"**Sampler**: {_pairs(sampler)}",
+            f"**Sampler**: {_pairs(sampler)}  ",
+            f"**Ensemble**: {_ensemble(config.ensemble.size)}",
         ]
+    )
+
+
+def _ensemble(size: int) -> str:
+    if size < 2:
+        return "none ([ensemble] size = 0)"
+    return (
+        f"the mean of the class probabilities of the {size} best trials by "
+        f"{records.METRIC_NAME}, evaluated once on the test split at the end of `run` "
+        "(`lenet-search best` shows its members and accuracy)"
     )
 
 

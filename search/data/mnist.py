@@ -97,7 +97,7 @@ def _read_from(folder: Path, dataset: str, files: dict[str, str]):  # noqa: ANN2
     paths = [_idx_path(folder, name) for name in IDX_FILES]
     if any(path is None for path in paths):
         return None
-    x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
+    x_train, y_train, x_test, y_test = (read_idx(path) for path in paths)
     files.update({path.name: file_digest(path) for path in paths})
     return (x_train, y_train), (x_test, y_test)
 
@@ -109,7 +109,7 @@ def _idx_path(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (the MNIST format): a magic number, the dimensions, then uint8 data."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:

@@ -13,9 +13,7 @@ import multiprocessing
 import os
 import signal
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
@@ -23,62 +21,15 @@ from optuna.trial import TrialState
 from search.config.settings import StudyConfig
 from search.engine.events import Progress, TrialOutcome
 from search.engine.optuna_internals import trial_id
+from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
+from search.engine.worker import NO_BUDGET
 from search.engine.worker_process import WorkerJob, worker_main
 from search.errors import LenetSearchError
 from search.runtime import interrupts
 from search.storage import records
 
-# Measured on this project's 2-core machine: a worker training the fashion study holds 1.3 to
-# 1.7 GB; leave room for that and for the data.
-WORKER_MEMORY_BYTES = 2 * 2**30
 STOP_SECONDS = 60  # how long stopped workers get to record their trials before they are killed
-
-
-@dataclass(frozen=True)
-class WorkerPlan:
-    count: int
-    threads: int  # TensorFlow threads of each worker
-    cpus: list[tuple[int, ...]]  # per worker, the cores it is pinned to (none: not pinned)
-    reason: str  # said to the user
-
-
-def plan_workers(
-    setting: int | None, trials_left: int, available_memory: int | None = None
-) -> WorkerPlan:
-    """How many workers to run, and on which cores.
-
-    ``None`` ("auto") runs one worker per core, as many as memory allows (``available_memory``
-    bytes; read from /proc/meminfo when None) and no more than there are trials left. Measured
-    on 2 cores: two single-threaded workers train 1.9x the images per second of one process
-    using both cores, since TensorFlow's ops on LeNet-sized tensors barely use a second thread.
-    """
-    cores = sorted(os.sched_getaffinity(0))
-    if setting is None:
-        memory = _available_memory() if available_memory is None else available_memory
-        by_memory = max(1, memory // WORKER_MEMORY_BYTES)
-        count = max(1, min(len(cores), by_memory, trials_left))
-        reason = (
-            f"auto: {len(cores)} cores, room in memory for {by_memory}, {trials_left} trials left"
-        )
-    else:
-        count, reason = setting, "as asked"
-    per_worker = len(cores) // count
-    if count == 1 or per_worker == 0:
-        # One worker uses every core; more workers than cores share them, one thread each.
-        return WorkerPlan(count, len(cores) if count == 1 else 1, [()] * count, reason)
-    cpus = [tuple(cores[i * per_worker : (i + 1) * per_worker]) for i in range(count)]
-    return WorkerPlan(count, per_worker, cpus, reason)
-
-
-def _available_memory() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def run_worker_pool(
@@ -87,7 +38,7 @@ def run_worker_pool(
     plan: WorkerPlan,
     *,
     precision: str,
-    trials_left: int,
+    trials_left: int | None,
     deadline: float | None,
     progress: Progress,
 ) -> None:
@@ -99,7 +50,7 @@ def run_worker_pool(
         RuntimeError: a worker crashed (a bug); its traceback is in the message.
     """
     context = multiprocessing.get_context("spawn")
-    budget = context.Value("i", trials_left)
+    budget = context.Value("i", NO_BUDGET if trials_left is None else trials_left)
     watch = _Watch(progress)
     jobs = [
         WorkerJob(
@@ -108,6 +59,7 @@ def run_worker_pool(
             precision,
             plan.cpus[index],
             plan.threads,
+            plan.gpus[index],
             config.study.n_trials,
             deadline,
         )

@@ -15,9 +15,11 @@ import optuna
 
 from search.config.settings import StudyConfig
 from search.data.dataset import Dataset
+from search.engine.ensemble import evaluate_ensemble_on_test
 from search.engine.evaluation import evaluate_best_on_test
 from search.engine.events import Progress
-from search.engine.pool import plan_workers, run_worker_pool
+from search.engine.plan import plan_workers
+from search.engine.pool import run_worker_pool
 from search.engine.precision import choose_precision
 from search.engine.recovery import recover_stale_trials
 from search.engine.study import (
@@ -25,11 +27,11 @@ from search.engine.study import (
     create_or_resume_study,
     join_study_for_trials,
 )
-from search.engine.worker import RunLimits, run_trials
+from search.engine.worker import NO_BUDGET, RunLimits, run_trials
 from search.runtime import interrupts
 from search.runtime.tensorflow import start_tensorflow
 from search.storage.artifacts import ArtifactStore, open_artifact_store
-from search.storage.records import TestEvaluation
+from search.storage.records import EnsembleEvaluation, TestEvaluation
 from search.storage.trials import count_done, tally
 
 
@@ -39,6 +41,7 @@ class RunResult:
     interrupted: bool
     wall_seconds: float
     test: TestEvaluation | None
+    ensemble: EnsembleEvaluation | None  # of the best trials, when [ensemble] size asks for one
     workers: int  # processes that ran trials (0 when none were missing)
     precision: str | None  # the dtype policy trials trained in (None when none ran)
 
@@ -68,12 +71,14 @@ def run_study(
         check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
         workers, precision = _run_trials(study, config, dataset, store, progress)
-        test = None
+        test = ensemble = None
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
             start_tensorflow()
             test = evaluate_best_on_test(study, dataset, store)
+            ensemble = evaluate_ensemble_on_test(study, dataset, store, config.ensemble.size)
         wall = time.perf_counter() - started
-        return RunResult(study, interrupts.received() > 0, wall, test, workers, precision)
+        interrupted = interrupts.received() > 0
+        return RunResult(study, interrupted, wall, test, ensemble, workers, precision)
 
 
 def join_study(
@@ -99,7 +104,7 @@ def join_study(
         study = join_study_for_trials(config, dataset, store, allow_changes)
         workers, precision = _run_trials(study, config, dataset, store, progress)
         wall = time.perf_counter() - started
-        return RunResult(study, interrupts.received() > 0, wall, None, workers, precision)
+        return RunResult(study, interrupts.received() > 0, wall, None, None, workers, precision)
 
 
 def _run_trials(
@@ -111,8 +116,9 @@ def _run_trials(
 ) -> tuple[int, str | None]:
     """Run the trials the study lacks, here or in worker processes; (workers, precision)."""
     recover_stale_trials(study, config.study.storage)
-    trials_left = config.study.n_trials - count_done(study)
-    if trials_left <= 0:
+    n_trials = config.study.n_trials  # None: until the timeout
+    trials_left = None if n_trials is None else n_trials - count_done(study)
+    if trials_left is not None and trials_left <= 0:
         return 0, None
     plan = plan_workers(config.run.workers, trials_left)
     choice = choose_precision(config.training.precision)
@@ -120,7 +126,8 @@ def _run_trials(
         tally(study),
         plan.count,
         [
-            f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each",
+            f"workers: {plan.count} ({plan.reason}), {plan.threads} TensorFlow thread(s) each"
+            + (f", GPU {', '.join(g for g in plan.gpus if g)}" if any(plan.gpus) else ""),
             f"precision: {choice.policy} ({choice.reason})",
         ],
     )
@@ -141,7 +148,9 @@ def _run_trials(
     from search.engine.objective import Objective, TrainingDiverged
 
     objective = Objective(config, dataset, store, progress, choice.policy)
-    limits = RunLimits(config.study.n_trials, _Budget(trials_left), deadline)
+    limits = RunLimits(
+        n_trials, _Budget(NO_BUDGET if trials_left is None else trials_left), deadline
+    )
     try:
         run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
     except KeyboardInterrupt:

@@ -15,8 +15,9 @@ saved file loads and evaluates like any Keras model.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -25,7 +26,7 @@ import tensorflow as tf
 from models import LeNetArchitecture, build_lenet
 from search.data.dataset import Dataset
 from search.runtime import interrupts
-from search.space.hyperparameters import TrainingParams
+from search.space.hyperparameters import TrainingParams, architecture, training_params
 
 VALIDATION_BATCH_SIZE = 1024  # evaluation needs no small batches; larger ones are faster on CPU
 CHUNK_IMAGES = 2048  # images per call into TensorFlow: how often Ctrl-C can be noticed
@@ -53,14 +54,31 @@ class TrainingData:
 
 
 def compiled_lenet(
-    arch: LeNetArchitecture, learning_rate: float, precision: str = "float32"
+    arch: LeNetArchitecture, learning_rate: float, precision: str = "float32", name: str = "lenet"
 ) -> keras.Model:
-    model = build_lenet(arch, precision)
+    model = build_lenet(arch, precision, name)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    return model
+
+
+def float32_lenet(
+    trained: keras.Model, values: Mapping[str, Any], name: str = "lenet"
+) -> keras.Model:
+    """A trial's network (``values``: its hyperparameters) computing in float32, compiled as
+    for training, with the weights of ``trained``.
+
+    Mixed precision keeps its variables in float32, so the weights carry over unchanged (the
+    cast only makes that explicit); only the computation changes. The optimizer's variables
+    are built, as a trial's saved model has them, so that loading the file is silent.
+    """
+    arch = architecture(values, tuple(trained.input_shape[1:]), trained.output_shape[-1])
+    model = compiled_lenet(arch, training_params(values).learning_rate, "float32", name)
+    model.set_weights([np.asarray(weights, np.float32) for weights in trained.get_weights()])
+    model.optimizer.build(model.trainable_variables)
     return model
 
 

@@ -64,11 +64,15 @@ class Heartbeat:
         self._thread.join()
 
 
+# The budget of a run that only a timeout ends: more trials than any deadline lets start.
+NO_BUDGET = 2**31 - 1
+
+
 @dataclass
 class RunLimits:
     """When a worker stops starting trials."""
 
-    n_trials: int  # the study is full with this many trials COMPLETE, PRUNED or RUNNING
+    n_trials: int | None  # full with this many COMPLETE, PRUNED or RUNNING; None: no limit
     budget: Any  # a multiprocessing.Value("i"): trials this run may still start, all workers
     deadline: float | None  # time.time() after which no trial starts
     max_trials: int | None = None  # this process stops after running this many
@@ -129,7 +133,8 @@ def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> o
         # budget (which stops a run whose every trial fails); study.ask() runs it first.
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
         retry = bool(waiting) and records.RETRY_OF in waiting[0].user_attrs
-        if active >= limits.n_trials or (limits.budget.value <= 0 and not retry):
+        full = limits.n_trials is not None and active >= limits.n_trials
+        if full or (limits.budget.value <= 0 and not retry):
             return None
         if not retry:
             limits.budget.value -= 1

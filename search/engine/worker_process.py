@@ -27,7 +27,8 @@ class WorkerJob:
     precision: str
     cpus: tuple[int, ...]  # the cores it is pinned to; none: not pinned
     threads: int  # TensorFlow's threads per op pool
-    n_trials: int
+    gpu: str | None  # the one GPU it sees (CUDA_VISIBLE_DEVICES); None: as the parent does
+    n_trials: int | None
     deadline: float | None
 
 
@@ -62,6 +63,8 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     quiet_libraries()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
+    if job.gpu is not None:  # before TensorFlow starts: it maps the GPUs it sees
+        os.environ["CUDA_VISIBLE_DEVICES"] = job.gpu
     start_tensorflow(threads=job.threads)
     interrupts.check()
 

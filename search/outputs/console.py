@@ -14,12 +14,13 @@ from search.storage.trials import StudyTally
 class ConsoleProgress(Progress):
     """A line per trial start, per epoch and per trial end, on stderr so stdout stays a report.
 
-    Each trial-end line also says where the study stands: trials done of ``n_trials``, how many
-    run now, the best so far, the time elapsed and an estimate of the time left.
+    Each trial-end line also says where the study stands: trials done of ``n_trials`` (None: a
+    study that runs until its timeout), how many run now, the best so far, the time elapsed and
+    an estimate of the time left.
     """
 
     def __init__(
-        self, n_trials: int, timeout: float | None = None, stream: TextIO | None = None
+        self, n_trials: int | None, timeout: float | None = None, stream: TextIO | None = None
     ) -> None:
         # sys.stderr when it prints, not when this module was imported: the CLI may move it.
         self.n_trials, self.timeout, self._stream = n_trials, timeout, stream
@@ -35,10 +36,15 @@ class ConsoleProgress(Progress):
         self.tally, self._started = tally, time.perf_counter()
         for note in notes:
             self._print(note)
-        left = self.n_trials - tally.done
-        if left > 0:
-            runs = f"{workers} worker processes" if workers > 1 else "one process"
-            self._print(f"{left} trials to run in {runs}; {tally.done} done before")
+        runs = f"{workers} worker processes" if workers > 1 else "one process"
+        if self.n_trials is None:
+            budget = clock(self.timeout or 0)  # a study without n_trials has a timeout
+            self._print(f"trials until the timeout ({budget}) in {runs}; {tally.done} done before")
+        elif self.n_trials > tally.done:
+            left = self.n_trials - tally.done
+            self._print(
+                f"{left} trial{'s' if left > 1 else ''} to run in {runs}; {tally.done} done before"
+            )
 
     def trial_started(self, number: int, params: dict[str, Any]) -> None:
         self._trial_started[number] = time.perf_counter()
@@ -67,7 +73,8 @@ class ConsoleProgress(Progress):
         """Where the study stands, in one line."""
         tally = self.tally
         parts = [
-            f"{tally.done}/{self.n_trials} done ({tally.complete} complete, {tally.pruned} pruned"
+            f"{tally.done}{'' if self.n_trials is None else f'/{self.n_trials}'} done "
+            f"({tally.complete} complete, {tally.pruned} pruned"
             + (f", {tally.failed} failed)" if tally.failed else ")"),
             f"{len(self._trial_started)} running",
         ]
@@ -79,10 +86,12 @@ class ConsoleProgress(Progress):
 
     def _eta(self, elapsed: float) -> str:
         """Time left: trials left at this run's rate so far, capped by the timeout."""
-        left = self.n_trials - self.tally.done
-        if left <= 0:
-            return "0:00"
-        estimate = left * elapsed / self._ended_in_run if self._ended_in_run else None
+        estimate = None
+        if self.n_trials is not None:
+            left = self.n_trials - self.tally.done
+            if left <= 0:
+                return "0:00"
+            estimate = left * elapsed / self._ended_in_run if self._ended_in_run else None
         if self.timeout is not None:
             # The timeout stops new trials; those running then still finish.
             by_timeout = max(self.timeout - elapsed, 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,7 @@ from search.storage.artifacts import (
 )
 from search.storage.database import display_url
 from search.storage.records import trial_params, trial_summary
-from search.storage.trials import best_trial
+from search.storage.trials import best_trial, latest_ensemble
 
 CARD_FILE = "model_card.json"
 SAVED_MODEL_DIR = "saved_model"
@@ -62,6 +63,111 @@ def export_trial(
         raise StorageError(
             f'study "{study.study_name}" has no complete trial yet; nothing to export'
         )
+
+    def write(folder: Path) -> dict[str, Any]:
+        download_trial_model(store, saved_model_id(best), folder / MODEL_FILE)
+        trained = load_model_file(folder / MODEL_FILE, f"the saved model of trial {best.number}")
+        model = float32_model(trained, best)
+        if model is not trained:
+            model.save(folder / MODEL_FILE)
+        exported_accuracy = _write_model(model, folder, validation)
+        return {
+            **trial_summary(study, best),  # study, trial, params, accuracies, best epoch, size
+            "storage": display_url(storage_url) if storage_url else None,
+            "training_precision": best.user_attrs.get(records.PRECISION, "float32"),
+            # The exported model's, measured again in float32 (the precision of every export).
+            "exported_validation_accuracy": exported_accuracy,
+            **data_card(study),
+            "keras_seed": best.user_attrs.get(records.KERAS_SEED),
+        }
+
+    return _export(output, force, write)
+
+
+def export_ensemble(
+    study: optuna.Study,
+    store: ArtifactStore,
+    output: Path,
+    *,
+    validation: tuple[np.ndarray, np.ndarray],
+    storage_url: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Write the study's latest ensemble as one model (the mean of its members' probabilities):
+    ``model.keras``, a SavedModel and a card listing the members. ``predict`` reads it as it
+    reads a trial's export; its validation accuracy, measured again, equals the stored one.
+
+    Raises:
+        StorageError: the study has no ensemble yet.
+        ExportError: ``output`` exists and ``force`` is false.
+    """
+    from search.engine.ensemble import ensemble_model
+
+    latest = latest_ensemble(study)
+    if latest is None:
+        raise StorageError(
+            f'study "{study.study_name}" has no ensemble yet; the next `lenet-search run` of '
+            "it, or `lenet-search ensemble`, makes one"
+        )
+    ensemble, current = latest.evaluation, latest.current
+    if ensemble is None:
+        raise StorageError(
+            f'study "{study.study_name}" has no ensemble: its best trial alone scored better on '
+            "validation than the mean of its best trials; `export` without --ensemble writes it"
+        )
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+
+    def write(folder: Path) -> dict[str, Any]:
+        model = ensemble_model(study, store, ensemble.members)
+        model.save(folder / MODEL_FILE)
+        exported_accuracy = _write_model(model, folder, validation)
+        return {
+            "study": study.study_name,
+            "storage": display_url(storage_url) if storage_url else None,
+            "ensemble": {
+                "members": [
+                    {
+                        "trial": number,
+                        "weight": weight,
+                        "validation_accuracy": trials[number].value,
+                        "params": trial_params(trials[number]),
+                        "training_precision": trials[number].user_attrs.get(
+                            records.PRECISION, "float32"
+                        ),
+                    }
+                    for number, weight in zip(ensemble.members, ensemble.weights, strict=True)
+                ],
+                "combined": "the mean of the members' class probabilities",
+                "size": ensemble.size,
+                "members_still_the_best": current,
+            },
+            "validation_accuracy": ensemble.val_accuracy,
+            "exported_validation_accuracy": exported_accuracy,
+            "test_accuracy": ensemble.test_accuracy,
+            "test_loss": ensemble.test_loss,
+            "best_single_test_accuracy": ensemble.single_test_accuracy,
+            "param_count": ensemble.param_count,
+            "flops": ensemble.flops,
+            **data_card(study),
+        }
+
+    return _export(output, force, write)
+
+
+def _write_model(model: Any, folder: Path, validation: tuple[np.ndarray, np.ndarray]) -> float:
+    """The SavedModel beside ``model.keras``; the model's accuracy on ``validation``."""
+    model.export(str(folder / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
+    _, accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
+    return float(accuracy)
+
+
+def _export(output: Path, force: bool, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Make the export ``write`` fills (its card returned), in place of ``output`` at the end.
+
+    It is built beside its target and moved in place at the end, so that a failure half-way
+    never leaves a half-written export (nor removes an old one) under ``output``. The scratch
+    folder has a name of its own, so no folder of the user's is ever replaced.
+    """
     if output.exists():
         if not force:
             raise ExportError(f"{output} already exists; pass --force to replace it")
@@ -71,10 +177,6 @@ def export_trial(
                 "not replacing it, even with --force"
             )
     output = output.resolve()  # .parent below needs a real last part, not "."
-
-    # Build the export beside its target and move it in place at the end, so that a failure
-    # half-way never leaves a half-written export (nor removes an old one) under ``output``.
-    # The scratch folder has a name of its own, so no folder of the user's is ever replaced.
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
@@ -83,14 +185,11 @@ def export_trial(
         reason = f"{blocker} is a file, not a folder" if blocker else e.strerror
         raise ExportError(f"cannot write the export to {output}: {reason}") from None
     try:
-        download_trial_model(store, saved_model_id(best), partial / MODEL_FILE)
-        trained = load_model_file(partial / MODEL_FILE, f"the saved model of trial {best.number}")
-        model = float32_model(trained, best)
-        if model is not trained:
-            model.save(partial / MODEL_FILE)
-        model.export(str(partial / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
-        _, exported_accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
-        card = model_card(study, best, storage_url, exported_accuracy=float(exported_accuracy))
+        card = {
+            **write(partial),
+            "versions": {name: _version(name) for name in LIBRARIES},
+            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
         (partial / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -102,23 +201,13 @@ def export_trial(
 
 
 def float32_model(model, trial: optuna.trial.FrozenTrial):  # noqa: ANN001, ANN201 - keras.Model
-    """``model`` computing in float32: itself if it does, else the same network rebuilt so.
-
-    Mixed precision keeps its variables in float32, so the weights carry over unchanged (the
-    cast only makes that explicit); only the computation changes.
-    """
+    """``model`` computing in float32: itself if it does (the file stays the trial's, to the
+    bit), else the trial's network rebuilt so with its weights."""
     if all(layer.compute_dtype == "float32" for layer in model.layers):
         return model
-    from search.engine.training import compiled_lenet
-    from search.space.hyperparameters import architecture, training_params
+    from search.engine.training import float32_lenet
 
-    values = trial_params(trial)
-    arch = architecture(values, tuple(model.input_shape[1:]), model.output_shape[-1])
-    rebuilt = compiled_lenet(arch, training_params(values).learning_rate, "float32")
-    rebuilt.set_weights([np.asarray(weights, np.float32) for weights in model.get_weights()])
-    # Saved with built optimizer variables, as a trial's model is: loading it is then silent.
-    rebuilt.optimizer.build(rebuilt.trainable_variables)
-    return rebuilt
+    return float32_lenet(model, trial_params(trial))
 
 
 def complete_trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:
@@ -140,20 +229,10 @@ def _is_export(folder: Path) -> bool:
     return folder.is_dir() and ((folder / CARD_FILE).is_file() or not any(folder.iterdir()))
 
 
-def model_card(
-    study: optuna.Study,
-    best: optuna.trial.FrozenTrial,
-    storage_url: str | None = None,
-    *,
-    exported_accuracy: float | None = None,
-) -> dict[str, Any]:
+def data_card(study: optuna.Study) -> dict[str, Any]:
+    """What a model card says of the data: classes, input, pixels, preprocessing, splits."""
     data = study.user_attrs.get(records.DATA, {})
     return {
-        **trial_summary(study, best),  # study, trial, params, accuracies, best epoch, size
-        "storage": display_url(storage_url) if storage_url else None,
-        "training_precision": best.user_attrs.get(records.PRECISION, "float32"),
-        # The exported model's, measured again in float32 (the precision of every export).
-        "exported_validation_accuracy": exported_accuracy,
         "class_names": data.get("class_names"),
         "input_shape": data.get("input_shape"),
         # What the training images look like (None in studies recorded before it was).
@@ -172,9 +251,6 @@ def model_card(
             },
             "fingerprint": _fingerprint_summary(data.get("fingerprint")),
         },
-        "keras_seed": best.user_attrs.get(records.KERAS_SEED),
-        "versions": {name: _version(name) for name in LIBRARIES},
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 

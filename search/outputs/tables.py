@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 import optuna
 import pandas as pd
 
+from search.config.record import flatten
 from search.outputs.text import format_params, format_size, format_value
 from search.space.hyperparameters import HYPERPARAMETERS, worth_showing
+from search.stats import wilson_interval
 from search.storage.records import (
     Repeat,
     TrialRecord,
@@ -25,7 +28,7 @@ from search.storage.records import (
     trial_summary,
 )
 from search.storage.studies import StudySummary
-from search.storage.trials import best_trial, tally
+from search.storage.trials import LatestEnsemble, best_trial, latest_ensemble, tally
 
 TABLE_WIDTH = 100
 MIN_NOTE_WIDTH = 24  # below this, notes get lines of their own
@@ -161,10 +164,20 @@ def best_record(study: optuna.Study) -> dict[str, Any] | None:
     if best is None:
         return None
     repeat = stored_repeat(study, best.number)
+    latest = latest_ensemble(study)
+    ensemble = None
+    if latest is not None:  # how it was chosen, its evaluation (None: the best alone won)
+        evaluation = asdict(latest.evaluation) if latest.evaluation else None
+        ensemble = {
+            "chosen": asdict(latest.choice),
+            **(evaluation or {}),
+            "current": latest.current,
+        }
     return {
         **trial_summary(study, best),
         "repeat_seeds": repeat.seeds if repeat else None,
         "repeat_val_accuracies": repeat.val_accuracies if repeat else None,
+        "ensemble": ensemble,
     }
 
 
@@ -174,8 +187,8 @@ def best_output(study: optuna.Study, fmt: str = "table") -> str | None:
         return best_report(study)
     if fmt == "json":
         return json.dumps(record, indent=2)
-    flat = {key: value for key, value in record.items() if key != "params"}
-    flat = {**record["params"], **flat}
+    flat = flatten({key: value for key, value in record.items() if key != "params"})
+    flat = {**record["params"], **flat}  # ensemble.members, ensemble.test_accuracy, ...
     flat = {k: json.dumps(v) if isinstance(v, list) else v for k, v in flat.items()}
     buffer = io.StringIO()
     pd.DataFrame([flat]).to_csv(buffer, index=False)
@@ -203,12 +216,42 @@ def best_report(study: optuna.Study) -> str | None:
     else:
         lines.append("  test accuracy:       not evaluated yet (the next `run` evaluates it)")
     if record.param_count is not None:
-        flops = record.flops or 0
-        lines.append(
-            f"  model size:          {record.param_count:,} parameters, "
-            f"{flops / 1e6:.2f} MFLOPs/image"
-        )
+        lines.append(f"  model size:          {_size_text(record.param_count, record.flops)}")
+    latest = latest_ensemble(study)
+    if latest is not None:
+        lines += ensemble_lines(latest)
     return "\n".join(lines)
+
+
+def ensemble_lines(latest: LatestEnsemble) -> list[str]:
+    """The ensemble's members, accuracies with their intervals, and its lead over the best."""
+    choice, ensemble = latest.choice, latest.evaluation
+    scored = " ".join(f"{accuracy:.4f}" for accuracy in choice.val_accuracies)
+    top = len(choice.val_accuracies)
+    chosen = f"    chosen on:         validation, the mean of the top 1 to {top}: {scored}"
+    stale = "" if latest.current else "; better trials completed since: the next `run` updates it"
+    if ensemble is None:
+        return [f"  ensemble:            none: the best trial alone scored best{stale}", chosen]
+    test_low, test_high = wilson_interval(
+        round(ensemble.test_accuracy * ensemble.n_test), ensemble.n_test
+    )
+    members = ", ".join(map(str, ensemble.members))
+    return [
+        f"  ensemble:            the mean of trials {members} (the {len(ensemble.members)} best "
+        f"by validation accuracy){stale}",
+        chosen,
+        f"    validation:        {ensemble.val_accuracy:.4f}",
+        f"    test accuracy:     {ensemble.test_accuracy:.4f} (95% CI {test_low:.4f} to "
+        f"{test_high:.4f}, loss {ensemble.test_loss:.4f})",
+        f"    minus the best:    {ensemble.difference * 100:+.2f} points on the same test images "
+        f"(paired 95% CI {ensemble.difference_low * 100:+.2f} to "
+        f"{ensemble.difference_high * 100:+.2f})",
+        f"    size:              {_size_text(ensemble.param_count, ensemble.flops)} in all",
+    ]
+
+
+def _size_text(param_count: int, flops: int | None) -> str:
+    return f"{param_count:,} parameters, {(flops or 0) / 1e6:.2f} MFLOPs/image"
 
 
 def repeat_summary(repeat: Repeat) -> str:

@@ -57,8 +57,8 @@ def quiet_libraries() -> None:
 def start_tensorflow(threads: int | None = None) -> None:
     """Import TensorFlow (and Keras) with ``threads`` threads per op pool; None keeps its default.
 
-    Thread counts can only be set before TensorFlow runs its first op, so a worker calls this
-    first.
+    Thread counts and GPU memory growth can only be set before TensorFlow runs its first op, so a
+    worker calls this first.
     """
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(threads)  # for any OpenMP inside oneDNN
@@ -70,3 +70,7 @@ def start_tensorflow(threads: int | None = None) -> None:
     if threads is not None:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    # By default TensorFlow maps all of a GPU's memory at once; workers that share one (or a
+    # run and its evaluation) would starve each other. None on a CPU-only machine.
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)

@@ -50,6 +50,8 @@ ARTIFACT_DIR = "artifact_dir"  # where the artifacts are (a folder or s3://...)
 DATA = "data"  # what the data was: sizes, class names, input shape, fingerprint
 _TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the test split
 _REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
+_ENSEMBLE_PREFIX = "ensemble_evaluation_"  # + member numbers: each ensemble's one test use
+_ENSEMBLE_CHOICE = "ensemble_choice"  # how `run` chose its latest ensemble, on validation
 
 
 @dataclass(frozen=True)
@@ -196,3 +198,78 @@ def stored_repeat(study: optuna.Study, trial_number: int) -> Repeat | None:
 def store_repeat(study: optuna.Study, repeat: Repeat) -> None:
     record = {key: value for key, value in asdict(repeat).items() if key != "trial"}
     study.set_user_attr(f"{_REPEAT_PREFIX}{repeat.trial}", record)
+
+
+@dataclass(frozen=True)
+class EnsembleEvaluation:
+    """An ensemble of the study's best trials and its one evaluation on the test split."""
+
+    members: list[int]  # trial numbers, best by validation accuracy first
+    weights: list[float]  # of each member's class probabilities in the mean
+    size: int  # the size asked for ([ensemble] size); fewer members when fewer completed
+    val_accuracy: float
+    val_loss: float
+    n_val: int
+    test_accuracy: float
+    test_loss: float
+    n_test: int
+    # The best single trial (the first member) on the same test images, and the ensemble's
+    # accuracy minus its, with the paired 95% interval of that difference.
+    single_test_accuracy: float
+    difference: float
+    difference_low: float
+    difference_high: float
+    param_count: int  # summed over the members, as are the FLOPs
+    flops: int
+
+
+def _ensemble_key(members: list[int]) -> str:
+    return _ENSEMBLE_PREFIX + "-".join(map(str, members))
+
+
+@dataclass(frozen=True)
+class EnsembleChoice:
+    """How the latest ensemble was chosen, on the validation split alone: the mean of the first
+    k of the ``size`` best trials, for the k whose mean scored best there (of equal ones, the
+    smaller). k = 1 is the best trial alone: then there is no ensemble."""
+
+    size: int  # [ensemble] size: how many of the best trials were considered
+    considered: list[int]  # those trials' numbers, best by validation accuracy first
+    val_accuracies: list[float]  # of the mean of the first 1, 2, ... considered trials
+
+    @property
+    def members(self) -> list[int]:
+        return self.considered[: self.val_accuracies.index(max(self.val_accuracies)) + 1]
+
+
+def stored_ensemble_choice(study: optuna.Study) -> EnsembleChoice | None:
+    stored = study.user_attrs.get(_ENSEMBLE_CHOICE)
+    return None if stored is None else EnsembleChoice(**stored)
+
+
+def store_ensemble_choice(study: optuna.Study, choice: EnsembleChoice) -> None:
+    if stored_ensemble_choice(study) != choice:
+        study.set_user_attr(_ENSEMBLE_CHOICE, asdict(choice))
+
+
+def stored_ensemble_evaluation(
+    study: optuna.Study, members: list[int]
+) -> EnsembleEvaluation | None:
+    """The evaluation stored for exactly these members, if they were ever evaluated."""
+    stored = study.user_attrs.get(_ensemble_key(members))
+    return None if stored is None else EnsembleEvaluation(**stored)
+
+
+def latest_ensemble_evaluation(study: optuna.Study) -> EnsembleEvaluation | None:
+    """The evaluation of the ensemble `run` chose last; None before any, or when the best trial
+    alone scored best on validation."""
+    choice = stored_ensemble_choice(study)
+    if choice is None or len(choice.members) < 2:
+        return None
+    return stored_ensemble_evaluation(study, choice.members)
+
+
+def store_ensemble_evaluation(study: optuna.Study, evaluation: EnsembleEvaluation) -> None:
+    key = _ensemble_key(evaluation.members)
+    if key not in study.user_attrs:
+        study.set_user_attr(key, asdict(evaluation))

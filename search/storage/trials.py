@@ -27,6 +27,37 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
         return None
 
 
+def ensemble_members(study: optuna.Study, size: int) -> list[int]:
+    """The numbers of the ``size`` COMPLETE trials best by validation accuracy, best first (of
+    equal ones, the earlier), among those with a saved model."""
+    complete = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if records.ARTIFACT_ID in t.user_attrs
+    ]
+    ranked = sorted(complete, key=lambda t: (-t.value, t.number))
+    return [t.number for t in ranked[:size]]
+
+
+@dataclass(frozen=True)
+class LatestEnsemble:
+    """The ensemble `run` chose last, and whether it still considers the study's best trials
+    (a `worker` may have completed better ones since)."""
+
+    choice: records.EnsembleChoice
+    evaluation: records.EnsembleEvaluation | None  # None: the best trial alone scored best
+    current: bool
+
+
+def latest_ensemble(study: optuna.Study) -> LatestEnsemble | None:
+    """None before `run` chose any ensemble (fewer than 2 complete trials, or size 0)."""
+    choice = records.stored_ensemble_choice(study)
+    if choice is None:
+        return None
+    current = ensemble_members(study, choice.size) == choice.considered
+    return LatestEnsemble(choice, records.latest_ensemble_evaluation(study), current)
+
+
 def first_failure(study: optuna.Study) -> str | None:
     """The recorded reason of the study's first failed trial, if any failed."""
     for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):

@@ -129,7 +129,7 @@ BAD_STUDIES = [
     (
         {"pruner": None, "prunner": {"kind": "none"}},
         "[prunner] is not a known section; "
-        "known: data, pruner, run, sampler, search_space, study, training",
+        "known: data, ensemble, pruner, run, sampler, search_space, study, training",
     ),
     (
         {"search_space": {"dense_units": {"low": 16, "high": 4}}},
@@ -224,6 +224,15 @@ BAD_STUDIES = [
         '[data] color_mode = "cmyk" is not one of "grayscale", "rgb"',
     ),
     (
+        {"ensemble": {"size": 1}},
+        "[ensemble] size must be 0 (no ensemble) or at least 2 trials, got 1 (the best trial "
+        "alone is the single best model)",
+    ),
+    (
+        {"ensemble": {"size": -2}},
+        "[ensemble] size must be a non-negative integer, got -2",
+    ),
+    (
         {"study": {"storage": "not a url"}},
         '[study] storage: "not a url" is not a database URL; use sqlite:///path/to/file.db '
         "or postgresql://user:password@host/database",
@@ -279,3 +288,14 @@ def test_bad_flag_values(study_file: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(study_file, workers="many")
     assert str(error.value) == '--workers must be a positive integer or "auto", got "many"'
+
+
+def test_a_timeout_without_n_trials_is_the_budget(tmp_path: Path, image_folder) -> None:
+    def n_trials(study: dict, **flags) -> int | None:
+        return load_config(write_study(tmp_path, study=study), **flags).study.n_trials
+
+    assert n_trials({"n_trials": None, "timeout": 60}) is None  # runs until the timeout
+    assert n_trials({"n_trials": 7, "timeout": 60}) == 7  # whichever comes first
+    assert n_trials({"n_trials": None}) == 10  # neither: the default
+    assert n_trials({"n_trials": None}, timeout=60) is None  # --timeout is the budget too
+    assert n_trials({"n_trials": None, "timeout": 60}, n_trials=3) == 3

@@ -10,35 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search.engine.pool import WORKER_MEMORY_BYTES, plan_workers
 from tests.helpers import command, start, write_study
-
-CORES = sorted(os.sched_getaffinity(0))
-
-
-def test_auto_runs_one_single_threaded_worker_per_core() -> None:
-    plan = plan_workers(None, trials_left=100, available_memory=64 * 2**30)
-    assert plan.reason == f"auto: {len(CORES)} cores, room in memory for 32, 100 trials left"
-    assert plan.count == len(CORES)
-    if len(CORES) > 1:
-        assert (plan.threads, plan.cpus) == (1, [(core,) for core in CORES])
-
-
-def test_auto_runs_no_more_workers_than_memory_holds() -> None:
-    plan = plan_workers(None, trials_left=100, available_memory=WORKER_MEMORY_BYTES * 3 // 2)
-    assert (plan.count, plan.threads, plan.cpus) == (1, len(CORES), [()])
-    assert plan.reason == f"auto: {len(CORES)} cores, room in memory for 1, 100 trials left"
-
-
-def test_auto_never_runs_more_workers_than_trials_left() -> None:
-    plan = plan_workers(None, trials_left=1)
-    assert (plan.count, plan.threads, plan.cpus) == (1, len(CORES), [()])
-
-
-def test_more_workers_than_cores_share_them_one_thread_each() -> None:
-    plan = plan_workers(len(CORES) * 2, trials_left=100)
-    assert (plan.count, plan.threads, plan.cpus) == (len(CORES) * 2, 1, [()] * len(CORES) * 2)
-    assert plan.reason == "as asked"
 
 
 def states(database: Path) -> dict[str, int]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from search.config.study_file import load_config
@@ -14,8 +15,10 @@ from search.storage.records import (
     TestEvaluation,
     evaluated_on_test,
     store_test_evaluation,
+    stored_ensemble_choice,
     stored_test_evaluation,
 )
+from search.storage.trials import count_done
 from tests.helpers import copy_of, stored_study, write_study
 
 
@@ -98,3 +101,19 @@ def test_median_pruner_prunes_a_trial_that_cannot_learn(tmp_path: Path, image_fo
     pruned = trials[1]
     assert pruned.user_attrs["epochs_run"] == len(pruned.intermediate_values) <= 3
     assert "artifact_id" not in pruned.user_attrs
+
+
+@pytest.mark.slow
+def test_a_study_with_only_a_timeout_runs_until_it(tmp_path: Path, image_folder: Path) -> None:
+    path = write_study(
+        tmp_path,
+        study={"n_trials": None, "timeout": 20},
+        search_space={"epochs": 1},
+        run={"trial_pictures": False},
+    )
+    config = load_config(path)
+    assert config.study.n_trials is None
+    result = run_study(config, load_dataset(config.data))
+    assert result.wall_seconds >= 20
+    assert count_done(result.study) > 10  # more than a study file without a timeout runs
+    assert len(stored_ensemble_choice(result.study).considered) == 5  # its 5 best, chosen from

@@ -36,3 +36,14 @@ def test_the_eta_is_capped_by_the_timeout() -> None:
     progress = ConsoleProgress(n_trials=100, timeout=60, stream=io.StringIO())
     progress.run_started(StudyTally(), 1, [])
     assert progress.status().endswith("ETA 1:00+ (timeout)")
+
+
+def test_a_study_without_n_trials_runs_until_its_timeout() -> None:
+    stream = io.StringIO()
+    progress = ConsoleProgress(n_trials=None, timeout=1800, stream=stream)
+    progress.run_started(StudyTally(complete=3), 2, [])
+    progress.trial_ended(TrialOutcome(3, "COMPLETE", 0.9, 3))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "trials until the timeout (30:00) in 2 worker processes; 3 done before"
+    assert lines[2].startswith("  4 done (4 complete, 0 pruned) | 0 running | best: trial 3 ")
+    assert lines[2].endswith("(timeout)")

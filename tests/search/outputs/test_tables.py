@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -13,7 +14,16 @@ from optuna.trial import TrialState, create_trial
 
 from search.outputs.tables import TABLE_WIDTH, best_output, best_report, trials_output
 from search.storage import records
-from search.storage.records import Repeat, TestEvaluation, store_repeat, store_test_evaluation
+from search.storage.records import (
+    EnsembleChoice,
+    EnsembleEvaluation,
+    Repeat,
+    TestEvaluation,
+    store_ensemble_choice,
+    store_ensemble_evaluation,
+    store_repeat,
+    store_test_evaluation,
+)
 
 SPACE = {
     name: IntDistribution(1, 256) for name in ("conv1_channels", "conv2_channels", "dense_units")
@@ -33,6 +43,7 @@ def add(study: optuna.Study, state: TrialState, params: dict, curve: list[float]
                 records.HYPERPARAMETERS: {**fixed, **params},
                 records.EPOCHS_RUN: len(curve),
                 records.PARAM_COUNT: 100_000 + params.get("dense_units", 0),
+                **({records.ARTIFACT_ID: "model"} if state == TrialState.COMPLETE else {}),
                 **attrs,
             },
         )
@@ -155,3 +166,61 @@ def test_best_as_json_csv_and_text_with_a_stored_repeat(study) -> None:
     text = best_report(study)
     assert "  with other seeds:    0.8800 ± 0.0200 validation accuracy over 3 seeds" in text
     assert "  test accuracy:       0.8750 (loss 0.3100)" in text
+
+
+def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) -> None:
+    ensemble = EnsembleEvaluation(
+        members=[2, 0],
+        weights=[0.5, 0.5],
+        size=5,
+        val_accuracy=0.91,
+        val_loss=0.3,
+        n_val=1000,
+        test_accuracy=0.9,
+        test_loss=0.28,
+        n_test=1000,
+        single_test_accuracy=0.875,
+        difference=0.025,
+        difference_low=0.01,
+        difference_high=0.04,
+        param_count=200_132,
+        flops=5_000_000,
+    )
+    choice = EnsembleChoice(5, [2, 0], [0.9, 0.91])
+    store_ensemble_choice(study, choice)
+    store_ensemble_evaluation(study, ensemble)
+    lines = best_report(study).splitlines()
+    assert lines[-6:] == [
+        "  ensemble:            the mean of trials 2, 0 (the 2 best by validation accuracy)",
+        "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.9100",
+        "    validation:        0.9100",
+        "    test accuracy:     0.9000 (95% CI 0.8798 to 0.9171, loss 0.2800)",
+        "    minus the best:    +2.50 points on the same test images (paired 95% CI +1.00 to "
+        "+4.00)",
+        "    size:              200,132 parameters, 5.00 MFLOPs/image in all",
+    ]
+    best = json.loads(best_output(study, "json"))
+    assert best["ensemble"] == {
+        "chosen": dataclasses.asdict(choice),
+        **dataclasses.asdict(ensemble),
+        "current": True,
+    }
+    row = pd.read_csv(io.StringIO(best_output(study, "csv")))
+    assert (row["ensemble.test_accuracy"][0], row["ensemble.members"][0]) == (0.9, "[2, 0]")
+
+    add(study, TrialState.COMPLETE, {"dense_units": 64}, [0.95])  # a better trial, since
+    stale = best_report(study).splitlines()[-6]
+    assert stale.endswith("; better trials completed since: the next `run` updates it")
+    assert json.loads(best_output(study, "json"))["ensemble"]["current"] is False
+
+
+def test_best_says_when_the_best_alone_beat_every_ensemble(study) -> None:
+    store_ensemble_choice(study, EnsembleChoice(5, [2, 0], [0.9, 0.85]))
+    assert best_report(study).splitlines()[-2:] == [
+        "  ensemble:            none: the best trial alone scored best",
+        "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.8500",
+    ]
+    assert json.loads(best_output(study, "json"))["ensemble"] == {
+        "chosen": {"size": 5, "considered": [2, 0], "val_accuracies": [0.9, 0.85]},
+        "current": True,
+    }

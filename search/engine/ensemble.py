@@ -1,0 +1,168 @@
+"""An ensemble of the study's own best trials: the mean of their class probabilities.
+
+A study trains dozens of good models and keeps one; the mean of the softmax outputs of the few
+best by validation accuracy is often more accurate than the best alone (measured: the README's
+Benchmarks), but not when the runners-up are much weaker (a short study's). So, on the
+validation split alone: of the ``size`` best trials, the mean of the first k, for the k whose
+mean scores best there; k = 1 (the best alone) means no ensemble. Members are weighted alike,
+each rebuilt in float32 with its saved weights. An ensemble is evaluated once on the test split
+per set of members, at the end of `run` (the process that made the study, never a `worker`),
+and stored on the study as the best trial's evaluation is; `export --ensemble` builds the very
+same model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import optuna
+
+from search.data.dataset import Dataset
+from search.engine.evaluation import load_predictions, saved_model_id
+from search.stats import paired_difference
+from search.storage import records
+from search.storage.artifacts import ArtifactStore, load_trial_model
+from search.storage.records import (
+    EnsembleChoice,
+    EnsembleEvaluation,
+    store_ensemble_choice,
+    store_ensemble_evaluation,
+    stored_ensemble_choice,
+    stored_ensemble_evaluation,
+    stored_test_evaluation,
+    trial_params,
+)
+from search.storage.trials import ensemble_members
+
+BATCH_SIZE = 1024
+
+
+def evaluate_ensemble_on_test(
+    study: optuna.Study, dataset: Dataset, store: ArtifactStore, size: int
+) -> EnsembleEvaluation | None:
+    """Choose the study's ensemble on validation and, if its members are new, evaluate it on the
+    test split; both are stored. None when ``size`` is 0, fewer than 2 trials completed, or the
+    best trial alone scored best on validation.
+
+    Call it after ``evaluate_best_on_test``: the paired difference is taken against the best
+    trial's stored test predictions.
+    """
+    considered = ensemble_members(study, size) if size >= 2 else []
+    if len(considered) < 2:
+        return None
+    networks: dict[int, Any] = {}
+    choice = stored_ensemble_choice(study)
+    if choice is None or (choice.size, choice.considered) != (size, considered):
+        networks = _networks(study, store, considered)
+        probabilities = [
+            networks[number].predict(dataset.x_val, batch_size=BATCH_SIZE, verbose=0)
+            for number in considered
+        ]
+        choice = choose(size, considered, probabilities, dataset.y_val)
+    store_ensemble_choice(study, choice)
+    if len(choice.members) < 2:
+        return None
+    evaluation = stored_ensemble_evaluation(study, choice.members)
+    if evaluation is None:
+        networks = networks or _networks(study, store, choice.members)
+        model = ensemble_model(study, store, choice.members, networks)
+        evaluation = _evaluate(study, dataset, store, model, choice)
+    store_ensemble_evaluation(study, evaluation)
+    return evaluation
+
+
+def ensemble_model(
+    study: optuna.Study,
+    store: ArtifactStore,
+    members: list[int],
+    networks: dict[int, Any] | None = None,
+) -> Any:
+    """The ensemble of these trials as one compiled keras.Model, computing in float32;
+    ``networks`` are members already loaded (``_networks``)."""
+    from models import build_ensemble
+
+    networks = networks or _networks(study, store, members)
+    name = "ensemble_of_" + "_".join(map(str, members))
+    model = build_ensemble([networks[number] for number in members], name=name)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.optimizer.build(model.trainable_variables)  # saved built: loading the file is silent
+    return model
+
+
+def _networks(study: optuna.Study, store: ArtifactStore, numbers: list[int]) -> dict[int, Any]:
+    """Each trial's saved model, rebuilt in float32 under a name of its own."""
+    from search.engine.training import float32_lenet
+
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    return {
+        number: float32_lenet(
+            load_trial_model(store, saved_model_id(trials[number])),
+            trial_params(trials[number]),
+            name=f"trial_{number}",
+        )
+        for number in numbers
+    }
+
+
+def choose(
+    size: int, considered: list[int], val_probabilities: list[np.ndarray], y_val: np.ndarray
+) -> EnsembleChoice:
+    """The choice among the means of the first k ``considered`` trials (``val_probabilities``:
+    each one's softmax outputs on the validation split), by their validation accuracy."""
+    total = np.zeros_like(val_probabilities[0])
+    accuracies = []
+    for k, member in enumerate(val_probabilities, start=1):
+        total += member
+        correct = np.float32(np.sum((total / k).argmax(axis=1) == y_val))
+        accuracies.append(float(correct / np.float32(len(y_val))))  # as Keras's metric counts
+    return EnsembleChoice(size, considered, accuracies)
+
+
+def _evaluate(
+    study: optuna.Study,
+    dataset: Dataset,
+    store: ArtifactStore,
+    model: Any,
+    choice: EnsembleChoice,
+) -> EnsembleEvaluation:
+    members = choice.members
+    val_loss, val_accuracy = model.evaluate(
+        dataset.x_val, dataset.y_val, batch_size=BATCH_SIZE, verbose=0
+    )
+    test_loss, test_accuracy = model.evaluate(
+        dataset.x_test, dataset.y_test, batch_size=BATCH_SIZE, verbose=0
+    )
+    predicted = model.predict(dataset.x_test, batch_size=BATCH_SIZE, verbose=0).argmax(axis=1)
+    single = _single_predictions(study, store, members[0], dataset)
+    difference = paired_difference(predicted == dataset.y_test, single == dataset.y_test)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    return EnsembleEvaluation(
+        members=members,
+        weights=[1 / len(members)] * len(members),
+        size=choice.size,
+        val_accuracy=float(val_accuracy),
+        val_loss=float(val_loss),
+        n_val=len(dataset.y_val),
+        test_accuracy=float(test_accuracy),
+        test_loss=float(test_loss),
+        n_test=len(dataset.y_test),
+        single_test_accuracy=float(np.mean(single == dataset.y_test)),
+        difference=difference[0],
+        difference_low=difference[1],
+        difference_high=difference[2],
+        param_count=sum(trials[n].user_attrs.get(records.PARAM_COUNT, 0) for n in members),
+        flops=sum(trials[n].user_attrs.get(records.FLOPS, 0) for n in members),
+    )
+
+
+def _single_predictions(
+    study: optuna.Study, store: ArtifactStore, number: int, dataset: Dataset
+) -> np.ndarray:
+    """The best trial's predicted test classes: those its one evaluation stored, if it did."""
+    evaluation = stored_test_evaluation(study, number)
+    if evaluation is not None and evaluation.predictions_id is not None:
+        return load_predictions(store, evaluation.predictions_id).y_pred
+    trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    model = load_trial_model(store, saved_model_id(trial))
+    return model.predict(dataset.x_test, batch_size=BATCH_SIZE, verbose=0).argmax(axis=1)

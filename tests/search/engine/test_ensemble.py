@@ -1,0 +1,98 @@
+"""The ensemble of a study's best trials: chosen on validation at the end of `run`, evaluated once
+on test per set of members, chosen again when better trials complete, the same model `export`
+writes."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.config.study_file import load_config
+from search.data.loading import load_dataset
+from search.engine.ensemble import ensemble_model, evaluate_ensemble_on_test
+from search.engine.runner import run_study
+from search.storage.artifacts import load_trial_model, open_artifact_store
+from search.storage.records import (
+    EnsembleChoice,
+    latest_ensemble_evaluation,
+    stored_ensemble_choice,
+    stored_ensemble_evaluation,
+)
+from search.storage.trials import ensemble_members
+from tests.helpers import ensembled_study, stored_study
+
+
+def test_the_mean_of_the_top_k_is_chosen_for_the_k_that_scores_best() -> None:
+    assert EnsembleChoice(5, [7, 3, 9, 1], [0.8, 0.85, 0.85, 0.84]).members == [7, 3]
+    assert EnsembleChoice(5, [7, 3], [0.9, 0.85]).members == [7]  # the best alone: none
+
+
+def test_the_run_chose_its_ensemble_on_validation(finished_study: Path) -> None:
+    study = stored_study(finished_study)
+    choice = stored_ensemble_choice(study)
+    assert (choice.size, choice.considered) == (5, ensemble_members(study, 5))
+    assert choice.considered == [t.number for t in sorted(study.trials, key=lambda t: -t.value)]
+    # The best alone, rebuilt in float32: its trial's value, give or take a bfloat16 image.
+    assert abs(choice.val_accuracies[0] - study.best_value) <= 1 / 12 + 1e-6
+    evaluation = latest_ensemble_evaluation(study)
+    assert (evaluation is None) == (len(choice.members) == 1)
+
+
+def test_a_chosen_ensemble_is_evaluated_and_stored(finished_study: Path, tmp_path: Path) -> None:
+    study, _ = ensembled_study(finished_study, tmp_path)
+    ensemble = latest_ensemble_evaluation(study)
+    assert ensemble.members == ensemble_members(study, 5)
+    assert (ensemble.size, ensemble.weights, ensemble.n_val, ensemble.n_test) == (
+        5,
+        [0.5, 0.5],
+        12,
+        15,
+    )
+    assert ensemble.param_count == sum(t.user_attrs["param_count"] for t in study.trials)
+    assert ensemble.flops == sum(t.user_attrs["flops"] for t in study.trials)
+    assert np.isclose(ensemble.difference, ensemble.test_accuracy - ensemble.single_test_accuracy)
+    assert ensemble.difference_low <= ensemble.difference <= ensemble.difference_high
+
+
+def test_the_ensemble_is_the_mean_of_its_members_probabilities(finished_study: Path) -> None:
+    study = stored_study(finished_study)
+    store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
+    data = load_dataset(load_config(finished_study / "tiny.toml").data)
+    members = ensemble_members(study, 5)
+    by_number = {t.number: t for t in study.trials}
+    each = [
+        load_trial_model(store, by_number[n].user_attrs["artifact_id"]).predict(
+            data.x_val, verbose=0
+        )
+        for n in members
+    ]
+    ensemble = ensemble_model(study, store, members).predict(data.x_val, verbose=0)
+    np.testing.assert_allclose(ensemble, np.mean(each, axis=0), atol=2e-2)  # bfloat16 members
+    np.testing.assert_allclose(ensemble.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_an_ensemble_meets_the_test_split_once(finished_study: Path, tmp_path: Path) -> None:
+    study, folder = ensembled_study(finished_study, tmp_path)
+    store = open_artifact_store(folder / "tiny_artifacts", create=False)
+    data = load_dataset(load_config(folder / "tiny.toml").data)
+    stored = latest_ensemble_evaluation(study)
+    # Other test labels: evaluated again, the ensemble would score otherwise.
+    relabelled = dataclasses.replace(data, y_test=(data.y_test + 1) % 3)
+    assert evaluate_ensemble_on_test(study, relabelled, store, 5) == stored
+    assert evaluate_ensemble_on_test(study, data, store, 0) is None  # size 0: no ensemble
+
+
+@pytest.mark.slow
+def test_a_resume_with_new_trials_chooses_again(finished_study: Path, tmp_path: Path) -> None:
+    study, folder = ensembled_study(finished_study, tmp_path)
+    before = latest_ensemble_evaluation(study)
+    config = load_config(folder / "tiny.toml", n_trials=3)
+    result = run_study(config, load_dataset(config.data))
+    choice = stored_ensemble_choice(result.study)
+    assert sorted(choice.considered) == [0, 1, 2]
+    assert choice.considered == ensemble_members(result.study, 5)
+    assert result.ensemble == latest_ensemble_evaluation(result.study)
+    assert (result.ensemble is None) == (len(choice.members) == 1)
+    # The earlier ensemble's one evaluation stays on the study, as every use of the test split.
+    assert stored_ensemble_evaluation(result.study, before.members) == before
