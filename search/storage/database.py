@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import optuna
@@ -22,6 +23,8 @@ from search.storage.url import sqlite_path
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 OPTUNA_TABLE = "version_info"  # every Optuna RDB schema has it, since the first version
+ALEMBIC_TABLE = "alembic_version"  # Optuna's schema revision, written last when it makes one
+_held = threading.local()  # the storage URLs whose study lock this thread holds
 
 
 def display_url(url: str) -> str:
@@ -55,16 +58,20 @@ def open_storage(
             _require_folder(path)
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
-    _check_is_optuna(url, create)
+    finished = _check_is_optuna(url, create)
     engine_kwargs = {"connect_args": {"timeout": 60}} if path is not None else {}
+    # Optuna writes its version rows on every open that finds them missing, so two processes
+    # opening a database that is still being made would both write them (UNIQUE constraint
+    # failed: alembic_version). Such opens take the study lock, which the maker holds.
     try:
-        storage = optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            skip_table_creation=not create,
-            heartbeat_interval=heartbeat[0] if heartbeat else None,
-            grace_period=heartbeat[1] if heartbeat else None,
-        )
+        with study_lock(url) if create or not finished else nullcontext():
+            storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                skip_table_creation=not create,
+                heartbeat_interval=heartbeat[0] if heartbeat else None,
+                grace_period=heartbeat[1] if heartbeat else None,
+            )
     except Exception as e:  # noqa: BLE001 - driver errors vary by database
         raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
     if path is not None and (create if writer is None else writer):
@@ -101,7 +108,23 @@ def study_lock(url: str) -> Iterator[None]:
     new one), must be done by one process at a time, or two workers both see room for the last
     trial. SQLite: an flock on ``<database>.lock`` beside the file. PostgreSQL: an advisory lock.
     Other databases get no lock: workers there may start a few trials more than ``n_trials``.
+    A thread that holds the lock already may take it again (``open_storage`` inside a study's
+    creation).
     """
+    held: set[str] = _held.__dict__.setdefault("urls", set())
+    if url in held:
+        yield
+        return
+    held.add(url)
+    try:
+        with _lock(url):
+            yield
+    finally:
+        held.discard(url)
+
+
+@contextmanager
+def _lock(url: str) -> Iterator[None]:
     path = sqlite_path(url)
     if path is not None:
         _require_folder(path)
@@ -152,11 +175,13 @@ def load_study(storage: optuna.storages.RDBStorage, name: str) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def _check_is_optuna(url: str, create: bool) -> None:
-    """Look at the tables before Optuna does: it would add its own to any database."""
+def _check_is_optuna(url: str, create: bool) -> bool:
+    """Look at the tables before Optuna does: it would add its own to any database. True when
+    the database is finished: Optuna stamps its ``alembic_version`` last."""
     engine = sqlalchemy.create_engine(url)
     try:
         tables = set(sqlalchemy.inspect(engine).get_table_names())
+        finished = ALEMBIC_TABLE in tables and _has_rows(engine, ALEMBIC_TABLE)
     except Exception as e:  # noqa: BLE001 - driver errors vary by database
         raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
     finally:
@@ -170,6 +195,13 @@ def _check_is_optuna(url: str, create: bool) -> None:
         raise StorageError(
             f"{display_url(url)} has no Optuna studies; `lenet-search run` makes one"
         )
+    return finished
+
+
+def _has_rows(engine: sqlalchemy.engine.Engine, table: str) -> bool:
+    with engine.connect() as connection:
+        row = connection.execute(sqlalchemy.text(f"SELECT 1 FROM {table} LIMIT 1")).first()
+    return row is not None
 
 
 def _read_header(path) -> bytes:  # noqa: ANN001

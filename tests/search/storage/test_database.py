@@ -1,13 +1,17 @@
 """Optuna databases opened, created only when asked, anything else refused."""
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
+from optuna.storages._rdb import models
 
 from search.errors import StorageError
-from search.storage.database import load_study, open_storage
+from search.storage.database import load_study, open_storage, study_lock
 
 
 def sqlite_url(path: Path) -> str:
@@ -22,6 +26,31 @@ def test_new_database_is_created_only_when_asked(tmp_path: Path) -> None:
     assert not path.exists()
     open_storage(sqlite_url(path), create=True)
     assert path.is_file()
+
+
+def test_opening_a_database_still_being_made_waits_for_its_maker(tmp_path: Path) -> None:
+    # The moment of another process's creation: Optuna's tables made, its revision not yet
+    # stamped, the maker holding the study lock. Opening then used to stamp it a second time
+    # ("UNIQUE constraint failed: alembic_version.version_num" in the maker).
+    url = sqlite_url(tmp_path / "new.db")
+    models.BaseModel.metadata.create_all(sqlalchemy.create_engine(url))
+    holding, releasing = threading.Event(), threading.Event()
+
+    def maker() -> None:
+        with study_lock(url):
+            holding.set()
+            time.sleep(0.5)
+            releasing.set()
+
+    thread = threading.Thread(target=maker)
+    thread.start()
+    holding.wait()
+    open_storage(url, create=False)
+    assert releasing.is_set()  # the open waited for the lock
+    thread.join()
+    with study_lock(url):  # the lock can be taken again by a thread that holds it
+        optuna.create_study(study_name="s", storage=open_storage(url, create=True))
+    assert [s.study_name for s in optuna.get_all_study_summaries(url)] == ["s"]
 
 
 def test_database_of_another_program_is_refused_and_left_alone(tmp_path: Path) -> None:
