@@ -205,7 +205,7 @@ def study_with_mistakes(finished_study: Path, tmp_path: Path) -> tuple[optuna.St
     source = optuna.load_study(study_name="tiny", storage=storage)
     study = optuna.create_study(study_name="mistakes", storage=storage, direction="maximize")
     for key in (records.DATA, records.SETTINGS):
-        study.set_user_attr(key, source.user_attrs[key])
+        records.set_study_record(study, key, records.study_record(source, key))
     study.set_user_attr(records.ARTIFACT_DIR, str(folder / "tiny_artifacts"))
     study.add_trials(source.trials)
     y_test = dataset.y_test.copy()

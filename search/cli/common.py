@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the heavy modules are imported only by the commands that ne
 EXIT_NO_MODEL = 1  # the run ended, but no trial completed (every one failed, say)
 EXIT_USAGE = 2  # bad input: one Error line
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+EXIT_BROKEN_PIPE = 141  # the reader of the output went away (128 + SIGPIPE, as shells report)
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,14 @@ def recorded_config(target: StudyTarget, **overrides: Any) -> StudyConfig:
     if target.config is not None:
         return target.config
     study = target.study
-    if records.CONFIG not in study.user_attrs:
+    recorded = records.study_record(study, records.CONFIG)
+    if recorded is None:
         raise ConfigError(
             f'study "{study.study_name}" records no settings (it was made by another program or '
             "an older lenet-search); use its study file instead"
         )
     return config_from_record(
-        study.user_attrs[records.CONFIG],
+        recorded,
         name=study.study_name,
         storage=target.storage_url,
         artifacts=target.artifacts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from search.cli.common import Command, add_study_target, open_study
 from search.errors import ConfigError
@@ -15,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.dashboard.server import serve
+    from search.dashboard.server import check_address, exposed, serve
     from search.storage.artifacts import open_artifact_store
     from search.storage.database import display_url
 
@@ -24,6 +25,14 @@ def handle(args: argparse.Namespace) -> int:
     target = open_study(args)
     # A study made elsewhere may have no artifact folder: the dashboard then shows no models.
     store = open_artifact_store(target.artifacts, create=False) if target.artifacts else None
+    check_address(args.host, args.port)  # before anything is printed
+    if exposed(args.host):
+        print(
+            f"Warning: --host {args.host}: optuna-dashboard has no login; anyone who reaches "
+            f"port {args.port} can read the study, download every trial's model and edit notes "
+            "and trials (see the README's Dashboard section to put a login in front)",
+            file=sys.stderr,
+        )
     print(
         f"optuna-dashboard on {display_url(target.storage_url)} at "
         f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",

@@ -1,5 +1,5 @@
-"""`export`: a trial's model (or the study's ensemble) in float32, a SavedModel and a model card,
-ready to use."""
+"""`export`: a trial's model (or the study's ensemble) in float32, as Keras files or a LiteRT file
+for phones (int8 if asked), with a model card, ready to use."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from search.cli.common import (
     recorded_config,
     required_artifacts,
 )
+from search.outputs.formats import EXPORT_FORMATS, QUANTIZE_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_study_target(parser, artifacts=True)
-    parser.add_argument("--output", type=Path, required=True, help="folder to write")
+    parser.add_argument(
+        "--output", type=Path, help="folder to write (default: exported/STUDY_NAME here)"
+    )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--trial", type=int, metavar="N", help="a COMPLETE trial to export (default: the best)"
@@ -27,17 +30,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export the study's ensemble of its best trials as one model instead",
     )
+    parser.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="keras",
+        help="keras: model.keras and a SavedModel (default); litert: model.tflite, for phones "
+        "and microcontrollers, its accuracy measured again with the LiteRT interpreter",
+    )
+    parser.add_argument(
+        "--quantize",
+        choices=QUANTIZE_CHOICES,
+        help="with --format litert: int8 weights and activations (about 4x smaller), "
+        "calibrated on training images",
+    )
     parser.add_argument("--force", action="store_true", help="replace --output if it exists")
 
 
 def handle(args: argparse.Namespace) -> int:
     from search.data.loading import load_dataset
     from search.data.record import require_same_data
-    from search.outputs.export import export_ensemble, export_trial
+    from search.outputs.export import ExportFormat, export_ensemble, export_trial
+    from search.outputs.litert import require_interpreter
+    from search.outputs.text import format_bytes, safe_name
     from search.runtime.tensorflow import start_tensorflow
     from search.storage.artifacts import open_artifact_store
 
+    ExportFormat(args.format, args.quantize)  # a wrong combination, before anything loads
+    if args.format == "litert":
+        require_interpreter()
     target = open_study(args)
+    output = args.output or Path("exported") / safe_name(target.study.study_name)
     store = open_artifact_store(required_artifacts(target), create=False)
     config = recorded_config(target)
     dataset = load_dataset(config.data)  # the validation split, to measure the export on
@@ -48,31 +70,52 @@ def handle(args: argparse.Namespace) -> int:
         "the export's validation accuracy would not be comparable",
     )
     start_tensorflow()
+    # Calibration looks at training images only: the validation ones measure the result.
+    calibration = dataset.x_train if args.quantize else None
     common = {
         "validation": (dataset.x_val, dataset.y_val),
         "storage_url": target.storage_url,
         "force": args.force,
+        "export_format": ExportFormat(args.format, args.quantize, calibration),
     }
     if args.ensemble:
-        card = export_ensemble(target.study, store, args.output, **common)
+        card = export_ensemble(target.study, store, output, **common)
         members = ", ".join(str(member["trial"]) for member in card["ensemble"]["members"])
         what = f"the ensemble of trials {members}"
-        validation = f"validation accuracy {card['exported_validation_accuracy']:.4f}"
     else:
-        card = export_trial(target.study, store, args.output, trial_number=args.trial, **common)
+        card = export_trial(target.study, store, output, trial_number=args.trial, **common)
         what = f"trial {card['trial']}"
-        validation = f"validation accuracy {card['validation_accuracy']:.4f}"
-        if card["training_precision"] != "float32":
-            validation += (
-                f" as trained in {card['training_precision']}, "
-                f"{card['exported_validation_accuracy']:.4f} as exported in float32"
-            )
+    files = (
+        f"{card['model_file']} ({format_bytes(card['model_bytes'])}), model_card.json"
+        if args.format == "litert"
+        else "model.keras, saved_model/, model_card.json"
+    )
     test = card["test_accuracy"]
     print(
-        f'exported {what} of study "{card["study"]}" to {args.output}: '
-        f"model.keras, saved_model/, model_card.json ({validation}"
-        + (f", test accuracy {test:.4f})" if test is not None else ")")
+        f'exported {what} of study "{card["study"]}" to {output}: {files} '
+        f"({accuracy_text(card)}" + (f", test accuracy {test:.4f})" if test is not None else ")")
     )
+    return 0
+
+
+def accuracy_text(card: dict) -> str:
+    """The card's validation accuracies: as trained, and as exported where that differs."""
+    trained = card.get("training_precision")  # None for an ensemble (its members say)
+    text = f"validation accuracy {card['validation_accuracy']:.4f}"
+    if card["format"] == "litert":
+        kind = f"{card['quantize']} LiteRT" if card["quantize"] else "float32 LiteRT"
+        return (
+            text
+            + (f" as trained in {trained}" if trained else "")
+            + f", {card['float32_validation_accuracy']:.4f} in float32, "
+            f"{card['exported_validation_accuracy']:.4f} as exported in {kind}"
+        )
+    if trained not in (None, "float32"):
+        text += (
+            f" as trained in {trained}, "
+            f"{card['exported_validation_accuracy']:.4f} as exported in float32"
+        )
+    return text
     return 0
 
 

@@ -4,6 +4,7 @@ errors and signals into exit codes."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -14,13 +15,14 @@ from search.cli import (
     dashboard,
     ensemble,
     export,
+    play,
     predict,
     report,
     run,
     studies,
     trials,
 )
-from search.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command
+from search.cli.common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, Command
 from search.errors import LenetSearchError
 
 COMMANDS: tuple[Command, ...] = (
@@ -31,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     ensemble.COMMAND,
     export.COMMAND,
     predict.COMMAND,
+    play.COMMAND,
     studies.COMMAND,
     dashboard.COMMAND,
     report.COMMAND,
@@ -49,7 +52,7 @@ typical use:
   lenet-search best studies/quickstart.toml     best trial with validation and test accuracy
   lenet-search report studies/quickstart.toml   one HTML page: plots, test confusion, mistakes
   lenet-search export studies/quickstart.toml --output exported/quickstart
-  lenet-search predict exported/quickstart digit.png
+  lenet-search predict exported/quickstart shoe.png
   lenet-search dashboard studies/quickstart.toml
   lenet-search worker --storage URL --study-name NAME   join a study from another machine
 
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    parser.add_argument("--version", action="version", version=f"lenet-search {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         subparser = subparsers.add_parser(
@@ -107,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        # The reader of our output stopped reading (`lenet-search trials | head`): as a shell
+        # tool does, say nothing more; stdout goes nowhere so that its last flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except LenetSearchError as e:
         if args.debug:
             raise
@@ -120,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("lenet-search")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 def _interrupt(signum: int, frame: object) -> None:

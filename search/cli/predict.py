@@ -8,6 +8,7 @@ from pathlib import Path
 
 from search.cli.common import EXIT_USAGE, Command, add_format_flag
 from search.errors import ConfigError
+from search.outputs.text import INVERT_CHOICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,8 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=3, help="classes shown per image (3)")
     parser.add_argument(
         "--invert",
-        action="store_true",
-        help="invert the pixels (1 - x) first: for dark-on-light photos of light-on-dark data",
+        choices=INVERT_CHOICES,
+        default="auto",
+        help="classify each image inverted (1 - x), as it is, or (auto, the default) whichever "
+        "way round the model is surer of: a dark shoe on white paper, for Fashion-MNIST",
     )
     add_format_flag(
         parser,
@@ -34,17 +37,22 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top must be a positive integer, got {args.top}")
     start_tensorflow()
     predictions = predict_images(args.export_dir, args.images, top_k=args.top, invert=args.invert)
+    classes = max((len(p.top) for p in predictions), default=args.top)
+    if args.top > classes:
+        print(
+            f"Warning: --top {args.top}: the model knows {classes} classes; all {classes} shown",
+            file=sys.stderr,
+        )
     # stdout changes with --format; stderr (warnings, the one Error line) is the same for both.
-    for prediction in predictions:
-        if prediction.warning is not None:
-            print(f"Warning: {prediction.path}: {prediction.warning}", file=sys.stderr)
     if args.format == "json":
         print(predictions_json(predictions))
     else:
         for prediction in predictions:
             if prediction.error is None:
                 shown = ", ".join(f"{name} {p:.1%}" for name, p in prediction.top)
-                print(f"{prediction.path}: {shown}")
+                print(
+                    f"{prediction.path}: {shown}" + (" (inverted)" if prediction.inverted else "")
+                )
     unreadable = unreadable_summary(predictions)
     if unreadable is not None:  # every readable file was still classified and printed
         print(f"Error: {unreadable}", file=sys.stderr)

@@ -47,6 +47,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from search.config.study_file import load_config
     from search.engine.runner import run_study
+    from search.space.ranges import repetition_warning
 
     config = load_config(
         args.study_file,
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
     )
-    return _run_trials(args, config, run_study)
+    warning = repetition_warning(config.search_space, config.study.n_trials)
+    if warning is not None:
+        print(f"Warning: {config.path}: {warning}", file=sys.stderr)
+    return _run_trials(args, config, run_study, named_by=str(args.study_file))  # as typed
 
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,9 +80,11 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 def worker(args: argparse.Namespace) -> int:
     from search.engine.runner import join_study
+    from search.storage.database import display_url
 
     config = recorded_config(open_study(args), n_trials=args.n_trials, workers=args.workers)
-    return _run_trials(args, config, join_study)
+    named_by = f"--storage {display_url(config.study.storage)} --study-name {args.study_name}"
+    return _run_trials(args, config, join_study, named_by=named_by)
 
 
 def _add_trial_flags(parser: argparse.ArgumentParser, allow_changes: str) -> None:
@@ -92,9 +98,13 @@ def _add_trial_flags(parser: argparse.ArgumentParser, allow_changes: str) -> Non
 
 
 def _run_trials(
-    args: argparse.Namespace, config: StudyConfig, runner: Callable[..., RunResult]
+    args: argparse.Namespace,
+    config: StudyConfig,
+    runner: Callable[..., RunResult],
+    named_by: str,
 ) -> int:
-    """Load the data, run the study's trials with ``runner``, print the summary; the exit code."""
+    """Load the data, run the study's trials with ``runner``, print the summary and what to do
+    next (the study named by ``named_by`` in those commands); the exit code."""
     from search.runtime import interrupts
 
     # Ctrl-C, and SIGTERM from `kill` or a batch scheduler, stop the run keeping finished trials.
@@ -102,6 +112,7 @@ def _run_trials(
     # (TensorFlow's, numpy's) a KeyboardInterrupt can be swallowed, and the run went on.
     with interrupts.caught():
         from search.data.loading import load_dataset
+        from search.engine.budget import check_budget
         from search.engine.events import Progress
         from search.outputs.console import ConsoleProgress
         from search.outputs.tables import run_summary
@@ -110,6 +121,8 @@ def _run_trials(
 
         dataset = load_dataset(config.data)  # before the storage: bad data never touches it
         interrupts.check()  # stopped while loading: nothing was touched
+        # The runner checks it too; here, so that the Error line comes before anything else.
+        check_budget(config, dataset.input_shape, len(dataset.class_names))
         if not args.quiet:
             where = display_url(config.study.storage)
             print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
@@ -121,7 +134,15 @@ def _run_trials(
         result = runner(config, dataset, progress=progress, allow_changes=args.allow_changes)
     if result.interrupted:
         print("Interrupted: finished trials are kept; run again to resume.", file=sys.stderr)
+    elif not result.workers and not args.quiet:
+        print(
+            f'nothing to run: study "{config.study.name}" has its {config.study.n_trials} '
+            "finished trials; raise n_trials, or pass --n-trials, to run more",
+            file=sys.stderr,
+        )
     print(run_summary(result.study, result.wall_seconds))
+    if not args.quiet and best_trial(result.study) is not None:
+        print(_next_steps(config, named_by), file=sys.stderr)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if best_trial(result.study) is None and result.workers:
@@ -133,6 +154,21 @@ def _run_trials(
         )
         return EXIT_NO_MODEL
     return 0
+
+
+def _next_steps(config: StudyConfig, named_by: str) -> str:
+    """Where the models are, and the commands that use them."""
+    from search.outputs.text import safe_name
+
+    return "\n".join(
+        [
+            f"models: {config.study.artifacts} (each complete trial's, at its best epoch)",
+            "next:",
+            f"  lenet-search export {named_by}      # exported/{safe_name(config.study.name)}",
+            f"  lenet-search report {named_by}      # one HTML page of the study",
+            f"  lenet-search dashboard {named_by}   # http://127.0.0.1:8080/dashboard/",
+        ]
+    )
 
 
 RUN = Command(

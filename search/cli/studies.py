@@ -1,4 +1,8 @@
-"""`studies`: the studies of a storage, and `studies delete NAME`: one deleted whole."""
+"""`studies`: the studies of a storage; `studies delete`: one of them deleted whole.
+
+Both name the storage as every command does, by a study file or by --storage; without either
+they look at every SQLite database in ./studies/.
+"""
 
 from __future__ import annotations
 
@@ -7,78 +11,130 @@ import sys
 from pathlib import Path
 
 from search.cli.common import (
+    EXIT_NO_MODEL,
     Command,
     add_artifacts_flag,
     add_format_flag,
     add_storage_flag,
+    add_study_name_flag,
     artifacts_flag,
     storage_flag,
 )
 from search.errors import ConfigError
 
+USAGE = """\
+lenet-search studies [STUDY_FILE | --storage URL] [--format FORMAT]
+       lenet-search studies delete [STUDY_FILE | [--storage URL] --study-name NAME]
+                                   [--artifacts DIR|s3://BUCKET/PREFIX] [--yes]"""
+EXIT_DECLINED = EXIT_NO_MODEL  # asked, and answered no: nothing was deleted
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_storage_flag(parser, "a storage URL (default: the SQLite files in studies/)")
-    add_format_flag(parser)
-    actions = parser.add_subparsers(dest="studies_action", metavar="ACTION")
-    delete = actions.add_parser(
-        "delete",
-        help="delete a study: its trials and its artifacts",
-        description="delete a study: its trials and its artifacts (asks first unless --yes)",
+    parser.usage = USAGE
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="[delete] [STUDY_FILE]",
+        help="a study file: the studies of its storage (default: every studies/*.db here); "
+        "`delete` first: delete the study it names",
     )
-    delete.add_argument("name", help="the study's name")
-    add_storage_flag(delete, "the study's storage URL", dest="delete_storage")
-    add_artifacts_flag(delete, dest="delete_artifacts")
-    delete.add_argument("--yes", action="store_true", help="do not ask before deleting")
+    add_storage_flag(parser, "a storage URL, instead of a study file")
+    add_study_name_flag(parser)
+    add_artifacts_flag(parser, "with delete: the study's artifact store (default: as recorded)")
+    add_format_flag(parser)
+    parser.add_argument("--yes", action="store_true", help="with delete: do not ask first")
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.storage.studies import sqlite_files_in, study_summaries
+    from search.storage.studies import study_summaries
 
-    storage = getattr(args, "delete_storage", None) or args.storage
-    if storage is not None:
-        urls = [storage_flag(storage)]
-    else:
-        urls = sqlite_files_in(Path("studies"))
-        if not urls:
-            raise ConfigError("no databases in studies/ here; pass --storage URL")
-    if args.studies_action == "delete":
-        return _delete_study(args, urls)
-    summaries = [summary for url in urls for summary in study_summaries(url)]
-    if args.format == "table":
-        from search.outputs.tables import studies_table
-
-        print(studies_table(summaries))
-    else:
-        import pandas as pd
-
-        frame = pd.DataFrame([summary.__dict__ for summary in summaries])
-        print(
-            frame.to_csv(index=False).rstrip("\n")
-            if args.format == "csv"
-            else frame.to_json(orient="records", indent=2)
-        )
+    words = list(args.words)
+    deleting = bool(words) and words[0] == "delete"
+    words = words[1:] if deleting else words
+    if len(words) > 1:
+        raise ConfigError(f"give one study file, got {len(words)}: {' '.join(words)}")
+    study_file = Path(words[0]) if words else None
+    if study_file is not None and args.storage is not None:
+        raise ConfigError("give a study file or --storage, not both")
+    if not deleting:
+        for flag, value in (("--study-name", args.study_name), ("--artifacts", args.artifacts)):
+            if value is not None:
+                raise ConfigError(f"{flag} goes with `studies delete`")
+        if args.yes:
+            raise ConfigError("--yes goes with `studies delete`")
+    if deleting:
+        return _delete(args, study_file)
+    summaries = [summary for url in _urls(args, study_file) for summary in study_summaries(url)]
+    print(_listing(summaries, args.format))
     return 0
 
 
-def _delete_study(args: argparse.Namespace, urls: list[str]) -> int:
+def _urls(args: argparse.Namespace, study_file: Path | None) -> list[str]:
+    """The storages the command means: the study file's, --storage, or every studies/*.db."""
+    if study_file is not None:
+        from search.config.study_file import load_config
+
+        return [load_config(study_file).study.storage]
+    if args.storage is not None:
+        return [storage_flag(args.storage)]
+    from search.storage.studies import sqlite_files_in
+
+    urls = sqlite_files_in(Path("studies"))
+    if not urls:
+        raise ConfigError("no databases in studies/ here; name a study file or pass --storage URL")
+    return urls
+
+
+def _listing(summaries: list, fmt: str) -> str:
+    import json
+    from dataclasses import asdict
+
+    if fmt == "table":
+        from search.outputs.tables import studies_table
+
+        return studies_table(summaries)
+    rows = [asdict(summary) for summary in summaries]
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    import pandas as pd
+
+    columns = list(summaries[0].__dataclass_fields__) if summaries else []
+    frame = pd.DataFrame(rows, columns=columns).astype({"best_trial": "Int64"})
+    return frame.to_csv(index=False).rstrip("\n")
+
+
+def _delete(args: argparse.Namespace, study_file: Path | None) -> int:
     from search.storage.studies import delete_study, plan_deletion, study_summaries
 
-    holding = [url for url in urls if any(s.name == args.name for s in study_summaries(url))]
+    artifacts = artifacts_flag(args.artifacts)
+    if study_file is not None:
+        from search.config.study_file import load_config
+
+        config = load_config(study_file)
+        urls, name = [config.study.storage], config.study.name
+        artifacts = artifacts or config.study.artifacts
+    elif args.study_name is not None:
+        urls, name = _urls(args, None), args.study_name
+    else:
+        raise ConfigError(
+            "studies delete needs a study file, or --study-name NAME (with --storage URL, or "
+            "in studies/*.db here)"
+        )
+    holding = [url for url in urls if any(s.name == name for s in study_summaries(url))]
     if not holding:
-        raise ConfigError(f'no study "{args.name}" in {", ".join(urls)}')
+        raise ConfigError(f'no study "{name}" in {", ".join(urls)}')
     if len(holding) > 1:
         raise ConfigError(
-            f'study "{args.name}" is in {len(holding)} databases ({", ".join(holding)}); '
+            f'study "{name}" is in {len(holding)} databases ({", ".join(holding)}); '
             "pick one with --storage URL"
         )
-    plan = plan_deletion(holding[0], args.name, artifacts_flag(args.delete_artifacts))
-    artifacts = (
+    plan = plan_deletion(holding[0], name, artifacts)
+    removed = (
         f"{len(plan.artifact_ids)} artifacts in {plan.store}"
         if plan.store_kept is None
         else f"no artifacts ({plan.store_kept})"
     )
-    what = f'study "{plan.name}" ({plan.trials} trials) from {plan.storage} and {artifacts}'
+    what = f'study "{plan.name}" ({plan.trials} trials) from {plan.storage} and {removed}'
     if not args.yes:
         if not sys.stdin.isatty():
             raise ConfigError(
@@ -86,9 +142,11 @@ def _delete_study(args: argparse.Namespace, urls: list[str]) -> int:
             )
         if input(f"Delete {what}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing deleted.", file=sys.stderr)
-            return 0
-    delete_study(holding[0], plan)
-    print(f'deleted study "{plan.name}" from {plan.storage}, and {artifacts}')
+            return EXIT_DECLINED
+    database = delete_study(holding[0], plan)
+    print(f'deleted study "{plan.name}" from {plan.storage}, and {removed}')
+    if database is not None:
+        print(f"{database} held no other study: removed it, and its lock")
     return 0
 
 

@@ -17,6 +17,7 @@ from search.config.settings import (
     PrunerSettings,
     RunSettings,
     SamplerSettings,
+    SizeBudget,
     StudyConfig,
     StudySettings,
     TrainingSettings,
@@ -31,7 +32,7 @@ def config_record(config: StudyConfig) -> dict[str, Any]:
     """The resolved config as JSON values, stored on the study so that `worker` needs no file."""
     record: dict[str, Any] = {
         name: dataclasses.asdict(getattr(config, name))
-        for name in ("study", "data", "training", "run", "sampler", "pruner", "ensemble")
+        for name in ("study", "data", "training", "run", "sampler", "pruner", "ensemble", "budget")
     }
     for name in ("name", "storage"):  # a worker names them itself: they locate the record
         del record["study"][name]
@@ -82,6 +83,7 @@ def config_from_record(
             ensemble=EnsembleSettings(**record.get("ensemble", {})),
             search_space=space,
             file_settings=record["file_settings"],
+            budget=SizeBudget(**record.get("budget", {})),
         )
     except (KeyError, TypeError) as e:
         raise ConfigError(

@@ -94,6 +94,25 @@ class PrunerSettings:
 
 
 @dataclass(frozen=True)
+class SizeBudget:
+    """[search_space] max_params and max_mflops: a configuration over either is never trained."""
+
+    max_params: int | None = None  # trainable parameters
+    max_mflops: float | None = None  # millions of floating-point operations per image, forward
+
+    def excess(self, param_count: int, flops: int) -> str | None:
+        """Why a network of this size is over the budget; None when it is within it."""
+        if self.max_params is not None and param_count > self.max_params:
+            return f"{param_count:,} parameters, over max_params = {self.max_params:,}"
+        if self.max_mflops is not None and flops / 1e6 > self.max_mflops:
+            return f"{flops / 1e6:.3g} MFLOPs, over max_mflops = {self.max_mflops:g}"
+        return None
+
+
+BUDGET_KEYS = ("max_params", "max_mflops")  # in [search_space], beside the hyperparameters
+
+
+@dataclass(frozen=True)
 class EnsembleSettings:
     # The mean of the class probabilities of the `size` COMPLETE trials best by validation
     # accuracy, evaluated once on the test split at the end of `run`; 0 turns it off.
@@ -123,6 +142,7 @@ class StudyConfig:
     search_space: dict[str, Param] = field(default_factory=dict)
     # The settings as written in the file: what a resumed study must not silently change.
     file_settings: dict[str, Any] = field(default_factory=dict)
+    budget: SizeBudget = field(default_factory=SizeBudget)
 
 
 # Each section of a study file, with the dataclass whose field defaults are its keys' defaults.

@@ -16,6 +16,7 @@ from typing import Any
 from models.architecture import min_input_size
 from search.config.reader import Table, json_safe, show
 from search.config.settings import (
+    BUDGET_KEYS,
     BUILTIN_DATASETS,
     COLOR_MODES,
     COMPARED_SECTIONS,
@@ -29,6 +30,7 @@ from search.config.settings import (
     PrunerSettings,
     RunSettings,
     SamplerSettings,
+    SizeBudget,
     StudyConfig,
     StudySettings,
     TrainingSettings,
@@ -74,6 +76,7 @@ def load_config(
 
     study = _study_settings(sections["study"], base_dir, path)
     data = _data_settings(sections["data"], base_dir)
+    budget = _budget(sections["search_space"])  # its keys first: the space refuses the rest
     search_space = _search_space(sections["search_space"], sections["training"])
     training = _training_settings(sections["training"])
     run = _run_settings(sections["run"], workers)
@@ -108,6 +111,7 @@ def load_config(
         ensemble,
         search_space,
         json_safe(file_settings),
+        budget,
     )
 
 
@@ -293,8 +297,18 @@ def _search_space(table: Table, training: Table) -> dict[str, Param]:
             space[hp.name] = _param(table, hp)
         else:
             space[hp.name] = Fixed(hp.default)
-    table.reject_unknown(tuple(hp.name for hp in HYPERPARAMETERS))
+    table.reject_unknown((*(hp.name for hp in HYPERPARAMETERS), *BUDGET_KEYS))
     return space
+
+
+def _budget(table: Table) -> SizeBudget:
+    """[search_space]'s size budget: max_params and max_mflops, either or both."""
+    max_mflops = table.get("max_mflops", float)
+    if max_mflops is not None and not 0 < max_mflops < math.inf:
+        raise ConfigError(
+            f"{table.where('max_mflops')} must be a positive number, got {max_mflops}"
+        )
+    return SizeBudget(table.positive_int("max_params"), max_mflops)
 
 
 def _fixed(table: Table, hp: Hyperparameter) -> int | float:

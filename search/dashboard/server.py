@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from typing import Any
 
 from search.errors import LenetSearchError
@@ -10,6 +12,7 @@ from search.errors import LenetSearchError
 def serve(storage: Any, *, host: str, port: int, artifact_store: Any | None) -> None:
     """Serve the dashboard until Ctrl-C; ``storage`` is an Optuna storage, ``artifact_store``
     the study's store (None for a study made elsewhere: the dashboard then shows no pictures).
+    Call ``check_address`` first: the server prints its own lines before it finds a busy port.
 
     Raises:
         LenetSearchError: the address cannot be served on (a busy port, say).
@@ -18,7 +21,31 @@ def serve(storage: Any, *, host: str, port: int, artifact_store: Any | None) -> 
 
     try:
         run_server(storage, host=host, port=port, artifact_store=artifact_store)
+    except OSError as e:  # taken in the instant since the check
+        raise LenetSearchError(_cannot(host, port, e)) from None
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse an address that cannot be served on before the server starts (and talks).
+
+    Raises:
+        LenetSearchError: the port is taken, or the host is not this machine's.
+    """
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
     except OSError as e:
-        raise LenetSearchError(
-            f"cannot serve on {host}:{port} ({e.strerror or e}); pick another --port"
-        ) from None
+        raise LenetSearchError(_cannot(host, port, e)) from None
+
+
+def exposed(host: str) -> bool:
+    """Whether serving on ``host`` lets other machines in (anything but loopback)."""
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: loopback only if it is localhost
+        return host != "localhost"
+
+
+def _cannot(host: str, port: int, error: OSError) -> str:
+    return f"cannot serve on {host}:{port} ({error.strerror or error}); pick another --port"

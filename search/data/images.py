@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from search.config.settings import DataSettings
+from search.data.dataset import border_background
 from search.data.record import file_digest
 from search.errors import DataError
 
@@ -46,15 +47,26 @@ def read_image_folder(
 
 
 def read_image(path: Path, color_mode: str, image_size: int) -> np.ndarray:
-    """One image file as uint8 (image_size, image_size, channels), whatever its size and colour."""
-    from PIL import Image, UnidentifiedImageError
+    """One image file as uint8 (image_size, image_size, channels), whatever its size and colour.
+
+    Fitted with its aspect ratio kept and padded to a square with its own background (the
+    median of its border), as `predict` fits a photo: a non-square image is not squashed.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     mode = "L" if color_mode == "grayscale" else "RGB"
     try:
         with Image.open(path) as image:
-            resized = image.convert(mode).resize(
-                (image_size, image_size), Image.Resampling.BILINEAR
+            converted = image.convert(mode)
+            fitted = ImageOps.contain(
+                converted, (image_size, image_size), Image.Resampling.BILINEAR
             )
+            if fitted.size != (image_size, image_size):
+                pixels = np.asarray(converted).reshape(converted.height, converted.width, -1)
+                colour = tuple(int(v) for v in np.rint(border_background(pixels)))
+                fitted = ImageOps.pad(
+                    fitted, (image_size, image_size), color=colour[0] if mode == "L" else colour
+                )
     except (OSError, UnidentifiedImageError, ValueError) as e:
         raise DataError(f"cannot read image {path}: {e}") from None
-    return np.asarray(resized).reshape(image_size, image_size, len(mode))
+    return np.asarray(fitted).reshape(image_size, image_size, len(mode))

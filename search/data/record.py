@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from search.config.settings import DataSettings
-from search.data.dataset import Dataset, border_background
+from search.data.dataset import Dataset, border_background, content_share
 from search.errors import ConfigError
 from search.storage import records
+
+PADDED = "fit and pad"  # an image folder's non-square images, fitted and padded to a square
 
 
 def data_fingerprint(dataset: Dataset) -> dict[str, object]:
@@ -41,7 +43,8 @@ def pixel_stats(dataset: Dataset) -> dict[str, object]:
 
     ``mean`` and ``std`` are over every training pixel (0..1). ``background`` is, per channel,
     the median of the training images' border pixels: MNIST's and Fashion-MNIST's is 0 (light
-    on black); ``predict`` pads photos and fills their transparent parts with it.
+    on black); ``predict`` pads photos and fills their transparent parts with it. ``content``
+    is the share of the frame their content spans (``data.dataset.content_share``).
     """
     x = dataset.x_train
     # In chunks of float64: exact enough for 60,000 images without a float64 copy of them all.
@@ -57,6 +60,8 @@ def pixel_stats(dataset: Dataset) -> dict[str, object]:
         "mean": round(mean, 4),
         "std": round(std, 4),
         "background": [round(float(value), 4) for value in background],
+        # The share of the frame the content spans: `predict` fits a photo's content so.
+        "content": round(content_share(x, background), 4),
     }
 
 
@@ -81,7 +86,19 @@ def dataset_record(dataset: Dataset, data: DataSettings) -> dict[str, Any]:
         },
         "fingerprint": data_fingerprint(dataset),
         "pixel_stats": pixel_stats(dataset),  # for `predict`; not compared on resume
+        # How an image folder's images are made square; before 0.2 they were squashed.
+        **({"resize": PADDED} if data.dataset == "images" else {}),
     }
+
+
+def data_summary(record: dict[str, Any]) -> str:
+    """A ``dataset_record`` in one line, for people: names, sizes, shape and classes."""
+    sizes = record["sizes"]
+    shape = "x".join(map(str, record["input_shape"]))
+    return (
+        f"{record['dataset']}: {sizes['train']:,} train, {sizes['validation']:,} validation, "
+        f"{sizes['test']:,} test images of {shape}, {len(record['class_names'])} classes"
+    )
 
 
 def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -109,7 +126,14 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         before = old.get("sizes", {}).get(split)
         if before != size:
             changes.append(f"{split} split {before} -> {size} images")
-    return changes or ["the same files give other splits"]
+    if changes:
+        return changes
+    if new.get("resize") == PADDED and "resize" not in old:
+        return [
+            "the same files give other images: lenet-search 0.2 pads a non-square image to a "
+            "square, where earlier versions squashed it, and this study trained on squashed ones"
+        ]
+    return ["the same files give other splits"]
 
 
 def require_same_data(study: Any, dataset: Dataset, data: DataSettings, consequence: str) -> None:
@@ -120,7 +144,7 @@ def require_same_data(study: Any, dataset: Dataset, data: DataSettings, conseque
         ConfigError: the data changed since the study was made.
     """
     changes = data_differences(
-        study.user_attrs.get(records.DATA, {}), dataset_record(dataset, data)
+        records.study_record(study, records.DATA, {}), dataset_record(dataset, data)
     )
     if changes:
         raise ConfigError(

@@ -8,6 +8,6 @@ best one evaluated on the test split.
 ``objective``, ``training``: one trial, and the lean training loop. ``precision``: float32 or
 mixed_bfloat16. ``sampler``, ``pruning``: TPE reseeded per trial, the configured pruner.
 ``recovery``: trials of dead workers failed and retried. ``evaluation``: the one use of the test
-split. ``events``: what a run reports as it goes. ``optuna_internals``: the private Optuna
-APIs the engine needs, in one place.
+split. ``events``: what a run reports as it goes. (The private Optuna APIs it needs are
+``storage.optuna_internals``.)
 """

@@ -21,7 +21,8 @@ class TrialOutcome:
     state: str  # "COMPLETE", "PRUNED" or "FAIL"
     value: float | None  # validation accuracy of a COMPLETE trial
     epochs_run: int | None
-    reason: str | None = None  # why it failed
+    reason: str | None = None  # why it failed, or why it was over the size budget
+    over_budget: bool = False  # pruned before training: over [search_space]'s size budget
 
 
 class Progress:

@@ -13,6 +13,7 @@ from models import count_params, forward_flops
 from search.config.settings import StudyConfig
 from search.dashboard.pictures import upload_trial_pictures
 from search.data.dataset import Dataset
+from search.engine.budget import size_constraints
 from search.engine.events import Progress
 from search.engine.training import EpochResult, Training, TrainingData
 from search.space.hyperparameters import architecture, training_params, worth_showing
@@ -57,6 +58,14 @@ class Objective:
             (records.PRECISION, self.precision),
         ):
             trial.set_user_attr(key, value)
+        for key, value in size_constraints(
+            self.config.budget, count_params(arch), forward_flops(arch)
+        ).items():
+            trial.set_constraint(key, value)
+        excess = self.config.budget.excess(count_params(arch), forward_flops(arch))
+        if excess is not None:  # never trained; the sampler learns from its size
+            trial.set_user_attr(records.OVER_BUDGET, excess)
+            raise optuna.TrialPruned(f"over the size budget: {excess}")
         self.progress.trial_started(trial.number, worth_showing(values, trial.params))
 
         training = Training(self.data, arch, params, seed, self.precision)

@@ -20,7 +20,6 @@ from optuna.trial import TrialState
 
 from search.config.settings import StudyConfig
 from search.engine.events import Progress, TrialOutcome
-from search.engine.optuna_internals import trial_id
 from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
 from search.engine.worker import NO_BUDGET
@@ -28,6 +27,7 @@ from search.engine.worker_process import WorkerJob, worker_main
 from search.errors import LenetSearchError
 from search.runtime import interrupts
 from search.storage import records
+from search.storage.optuna_internals import trial_id
 
 STOP_SECONDS = 60  # how long stopped workers get to record their trials before they are killed
 

@@ -16,9 +16,9 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
-from search.engine.optuna_internals import grace_period, stale_trial_ids, storage_of
 from search.storage import records
 from search.storage.database import study_lock
+from search.storage.optuna_internals import grace_period, stale_trial_ids, storage_of
 
 
 def recover_stale_trials(study: optuna.Study, storage_url: str) -> list[int]:

@@ -15,6 +15,7 @@ import optuna
 
 from search.config.settings import StudyConfig
 from search.data.dataset import Dataset
+from search.engine.budget import check_budget
 from search.engine.ensemble import evaluate_ensemble_on_test
 from search.engine.evaluation import evaluate_best_on_test
 from search.engine.events import Progress
@@ -65,6 +66,7 @@ def run_study(
         StorageError: the storage cannot be opened or is not an Optuna database.
     """
     progress = progress or Progress()
+    check_budget(config, dataset.input_shape, len(dataset.class_names))  # before anything
     with interrupts.caught():
         started = time.perf_counter()
         store = open_artifact_store(config.study.artifacts, create=True)
@@ -98,6 +100,7 @@ def join_study(
         StorageError: the storage or the artifact folder cannot be opened.
     """
     progress = progress or Progress()
+    check_budget(config, dataset.input_shape, len(dataset.class_names))
     with interrupts.caught():
         started = time.perf_counter()
         store = open_artifact_store(config.study.artifacts, create=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from search.engine.optuna_internals import reseed_tpe
 from search.space.suggest import trial_seed
+from search.storage.optuna_internals import reseed_tpe
 
 
 class TrialSeededTPESampler(optuna.samplers.TPESampler):

@@ -17,7 +17,7 @@ from search.config.record import config_record, settings_differences
 from search.config.settings import StudyConfig
 from search.dashboard.note import write_note
 from search.data.dataset import Dataset
-from search.data.record import data_differences, dataset_record
+from search.data.record import data_differences, data_summary, dataset_record
 from search.engine.pruning import make_pruner
 from search.engine.sampler import TrialSeededTPESampler
 from search.errors import ConfigError, StorageError
@@ -114,12 +114,12 @@ def _record_or_check_settings(
     if study.metric_names != [records.METRIC_NAME]:
         study.set_metric_names([records.METRIC_NAME])
     data = dataset_record(dataset, config.data)
-    stored = study.user_attrs.get(records.SETTINGS)
+    stored = records.study_record(study, records.SETTINGS)
     if stored is None:
         _record(study, config, data)
         return
     differences = settings_differences(stored, config.file_settings)
-    data_changes = data_differences(study.user_attrs.get(records.DATA, {}), data)
+    data_changes = data_differences(records.study_record(study, records.DATA, {}), data)
     if not differences and not data_changes:
         write_note(study, config, data, only_if_missing=True)  # studies made before notes
         return
@@ -140,17 +140,20 @@ def _record_or_check_settings(
             "data, or give the study another [study] name"
         )
     _check_compatible(study, config)
-    changes = study.user_attrs.get(records.SETTINGS_CHANGES, [])
-    study.set_user_attr(records.SETTINGS_CHANGES, [*changes, differences + data_changes])
+    changes = records.study_record(study, records.SETTINGS_CHANGES, [])
+    records.set_study_record(
+        study, records.SETTINGS_CHANGES, [*changes, differences + data_changes]
+    )
     _record(study, config, data)
 
 
 def _record(study: optuna.Study, config: StudyConfig, data: dict[str, Any]) -> None:
     """What the study is made with: for resumes, `worker`, export and the dashboard."""
-    study.set_user_attr(records.SETTINGS, config.file_settings)
-    study.set_user_attr(records.CONFIG, config_record(config))
+    records.set_study_record(study, records.SETTINGS, config.file_settings)
+    records.set_study_record(study, records.CONFIG, config_record(config))
+    records.set_study_record(study, records.DATA, data)
     study.set_user_attr(records.ARTIFACT_DIR, str(config.study.artifacts))
-    study.set_user_attr(records.DATA, data)
+    study.set_user_attr(records.DATASET, data_summary(data))
     write_note(study, config, data)
 
 

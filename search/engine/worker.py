@@ -23,11 +23,11 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from search.engine.events import Progress, TrialOutcome
-from search.engine.optuna_internals import storage_of, trial_id
 from search.engine.recovery import recover_stale_trials
 from search.runtime import interrupts
 from search.storage import records
 from search.storage.database import study_lock
+from search.storage.optuna_internals import storage_of, trial_id
 from search.storage.trials import ACTIVE_STATES
 
 
@@ -117,7 +117,11 @@ def run_trials(
         heartbeat.stop()
         _record_end(study, trial, state, value, reason)
         epochs_run = trial.user_attrs.get(records.EPOCHS_RUN)
-        progress.trial_ended(TrialOutcome(trial.number, state.name, value, epochs_run, reason))
+        excess = trial.user_attrs.get(records.OVER_BUDGET)
+        outcome = TrialOutcome(
+            trial.number, state.name, value, epochs_run, reason or excess, excess is not None
+        )
+        progress.trial_ended(outcome)
         ran += 1
         if error is not None:
             raise error

@@ -58,10 +58,12 @@ class ConsoleProgress(Progress):
 
     def trial_ended(self, outcome: TrialOutcome) -> None:
         self._trial_started.pop(outcome.number, None)
-        self.tally.add(outcome.number, outcome.state, outcome.value)
+        self.tally.add(outcome.number, outcome.state, outcome.value, outcome.over_budget)
         self._ended_in_run += 1
         line = f"trial {outcome.number} {outcome.state}"
-        if outcome.state == "PRUNED":
+        if outcome.over_budget:
+            line += " before training"
+        elif outcome.state == "PRUNED":
             line += f" after epoch {outcome.epochs_run}"
         elif outcome.value is not None:
             line += f" val_accuracy {outcome.value:.4f}"
@@ -75,6 +77,7 @@ class ConsoleProgress(Progress):
         parts = [
             f"{tally.done}{'' if self.n_trials is None else f'/{self.n_trials}'} done "
             f"({tally.complete} complete, {tally.pruned} pruned"
+            + (f", {tally.over_budget} over budget" if tally.over_budget else "")
             + (f", {tally.failed} failed)" if tally.failed else ")"),
             f"{len(self._trial_started)} running",
         ]

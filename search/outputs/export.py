@@ -3,6 +3,10 @@
 An export is always float32, whatever precision the trial trained in: a ``mixed_bfloat16``
 model runs emulated, slowly, on CPUs without native bfloat16 and not at all in converters. Its
 validation accuracy is measured again as exported and written in the card beside the trial's.
+
+Two formats: ``keras`` (``model.keras`` and a SavedModel) and ``litert`` (``model.tflite``, for
+phones, optionally quantized to int8; ``search.outputs.litert``), whose accuracy is measured
+again with the LiteRT interpreter and written next to the float32 model's.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +26,7 @@ import optuna
 
 from search.engine.evaluation import saved_model_id
 from search.errors import ExportError, StorageError
+from search.outputs.formats import EXPORT_FORMATS
 from search.storage import records
 from search.storage.artifacts import (
     MODEL_FILE,
@@ -34,7 +40,29 @@ from search.storage.trials import best_trial, latest_ensemble
 
 CARD_FILE = "model_card.json"
 SAVED_MODEL_DIR = "saved_model"
-LIBRARIES = ("lenet-search", "tensorflow", "keras", "optuna", "numpy")
+LIBRARIES = ("lenet-search", "tensorflow", "keras", "optuna", "numpy", "ai-edge-litert")
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """What files an export holds: ``keras`` or ``litert``, and for LiteRT the quantization
+    (None or "int8") with the training images it is calibrated on."""
+
+    name: str = "keras"
+    quantize: str | None = None
+    calibration: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in EXPORT_FORMATS:
+            raise ExportError(f"--format {self.name}: choose one of {', '.join(EXPORT_FORMATS)}")
+        if self.quantize is not None and self.name != "litert":
+            raise ExportError(f"--quantize {self.quantize} needs --format litert")
+
+    @property
+    def model_file(self) -> str:
+        from search.outputs.litert import LITERT_FILE
+
+        return LITERT_FILE if self.name == "litert" else MODEL_FILE
 
 
 def export_trial(
@@ -46,13 +74,15 @@ def export_trial(
     trial_number: int | None = None,
     storage_url: str | None = None,
     force: bool = False,
+    export_format: ExportFormat = ExportFormat(),
 ) -> dict[str, Any]:
-    """Write ``model.keras``, a SavedModel and ``model_card.json`` of a trial to ``output``.
+    """Write a trial's model (``model.keras`` and a SavedModel, or ``model.tflite``) and its
+    ``model_card.json`` to ``output``.
 
-    The trial is ``trial_number`` (a COMPLETE one), or the best. Nothing is retrained:
-    ``model.keras`` is the model the trial saved, in float32; its accuracy on ``validation``
-    (the study's validation images and labels) is measured again for the card, where it equals
-    the trial's value to the last bit for a float32-trained trial. Returns the model card.
+    The trial is ``trial_number`` (a COMPLETE one), or the best. Nothing is retrained: the
+    model is the one the trial saved, in float32; its accuracy on ``validation`` (the study's
+    validation images and labels) is measured again for the card, where it equals the trial's
+    value to the last bit for a float32-trained trial's ``model.keras``. Returns the card.
 
     Raises:
         StorageError: no trial has completed yet, or ``trial_number`` is not a COMPLETE trial.
@@ -70,13 +100,12 @@ def export_trial(
         model = float32_model(trained, best)
         if model is not trained:
             model.save(folder / MODEL_FILE)
-        exported_accuracy = _write_model(model, folder, validation)
+        files = _write_model(model, folder, validation, export_format)
         return {
             **trial_summary(study, best),  # study, trial, params, accuracies, best epoch, size
             "storage": display_url(storage_url) if storage_url else None,
             "training_precision": best.user_attrs.get(records.PRECISION, "float32"),
-            # The exported model's, measured again in float32 (the precision of every export).
-            "exported_validation_accuracy": exported_accuracy,
+            **files,
             **data_card(study),
             "keras_seed": best.user_attrs.get(records.KERAS_SEED),
         }
@@ -92,10 +121,11 @@ def export_ensemble(
     validation: tuple[np.ndarray, np.ndarray],
     storage_url: str | None = None,
     force: bool = False,
+    export_format: ExportFormat = ExportFormat(),
 ) -> dict[str, Any]:
-    """Write the study's latest ensemble as one model (the mean of its members' probabilities):
-    ``model.keras``, a SavedModel and a card listing the members. ``predict`` reads it as it
-    reads a trial's export; its validation accuracy, measured again, equals the stored one.
+    """Write the study's latest ensemble as one model (the mean of its members' probabilities)
+    in ``export_format``, with a card listing the members. ``predict`` reads it as it reads a
+    trial's export; its validation accuracy, measured again, equals the stored one.
 
     Raises:
         StorageError: the study has no ensemble yet.
@@ -120,7 +150,7 @@ def export_ensemble(
     def write(folder: Path) -> dict[str, Any]:
         model = ensemble_model(study, store, ensemble.members)
         model.save(folder / MODEL_FILE)
-        exported_accuracy = _write_model(model, folder, validation)
+        files = _write_model(model, folder, validation, export_format)
         return {
             "study": study.study_name,
             "storage": display_url(storage_url) if storage_url else None,
@@ -142,7 +172,7 @@ def export_ensemble(
                 "members_still_the_best": current,
             },
             "validation_accuracy": ensemble.val_accuracy,
-            "exported_validation_accuracy": exported_accuracy,
+            **files,
             "test_accuracy": ensemble.test_accuracy,
             "test_loss": ensemble.test_loss,
             "best_single_test_accuracy": ensemble.single_test_accuracy,
@@ -154,11 +184,37 @@ def export_ensemble(
     return _export(output, force, write)
 
 
-def _write_model(model: Any, folder: Path, validation: tuple[np.ndarray, np.ndarray]) -> float:
-    """The SavedModel beside ``model.keras``; the model's accuracy on ``validation``."""
-    model.export(str(folder / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
-    _, accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
-    return float(accuracy)
+def _write_model(
+    model: Any,
+    folder: Path,
+    validation: tuple[np.ndarray, np.ndarray],
+    export_format: ExportFormat,
+) -> dict[str, Any]:
+    """The files of ``export_format`` in ``folder``, which holds ``model`` (float32) as
+    ``model.keras``; the card's entries on them, with their accuracies on ``validation``."""
+    _, float32_accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
+    exported_accuracy = float(float32_accuracy)
+    if export_format.name == "litert":
+        from search.outputs.litert import LiteRTModel, accuracy, convert
+
+        path = folder / export_format.model_file
+        convert(
+            model, path, quantize=export_format.quantize, calibration=export_format.calibration
+        )
+        (folder / MODEL_FILE).unlink()  # the export is the file for the device alone
+        exported_accuracy = accuracy(LiteRTModel(path), *validation)
+    else:
+        model.export(str(folder / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
+    return {
+        "format": export_format.name,
+        "model_file": export_format.model_file,
+        "model_bytes": (folder / export_format.model_file).stat().st_size,
+        "quantize": export_format.quantize,
+        # The float32 Keras model's, then the exported file's, measured as it is: the same
+        # for a Keras export, the LiteRT interpreter's for a LiteRT one.
+        "float32_validation_accuracy": float(float32_accuracy),
+        "exported_validation_accuracy": exported_accuracy,
+    }
 
 
 def _export(output: Path, force: bool, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
@@ -231,7 +287,7 @@ def _is_export(folder: Path) -> bool:
 
 def data_card(study: optuna.Study) -> dict[str, Any]:
     """What a model card says of the data: classes, input, pixels, preprocessing, splits."""
-    data = study.user_attrs.get(records.DATA, {})
+    data = records.study_record(study, records.DATA, {})
     return {
         "class_names": data.get("class_names"),
         "input_shape": data.get("input_shape"),

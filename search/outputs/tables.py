@@ -19,6 +19,7 @@ from search.config.record import flatten
 from search.outputs.text import format_params, format_size, format_value
 from search.space.hyperparameters import HYPERPARAMETERS, worth_showing
 from search.stats import wilson_interval
+from search.storage import records
 from search.storage.records import (
     Repeat,
     TrialRecord,
@@ -37,7 +38,9 @@ MIN_NOTE_WIDTH = 24  # below this, notes get lines of their own
 def sorted_records(records: list[TrialRecord], sort: str = "number") -> list[TrialRecord]:
     """By number; by validation accuracy, best first; or by seconds, longest first."""
     if sort == "value":
-        return sorted(records, key=lambda r: (r.value is None, -(r.value or 0), r.number))
+        # COMPLETE trials by value, then the pruned by their last value, then the rest.
+        order = {"COMPLETE": 0, "PRUNED": 1}
+        return sorted(records, key=lambda r: (order.get(r.state, 2), -(r.value or 0), r.number))
     if sort == "seconds":
         return sorted(records, key=lambda r: (r.seconds is None, -(r.seconds or 0), r.number))
     return sorted(records, key=lambda r: r.number)
@@ -89,10 +92,11 @@ def _flat_frame(records: list[TrialRecord], best_number: int | None) -> pd.DataF
             seconds=r.seconds,
             fail_reason=r.fail_reason,
             retry_of=r.retry_of,
+            over_budget=r.over_budget,
         )
         rows.append(row)
     columns = ["number", "state", "best", *names, "value", "best_epoch", "epochs_run"]
-    columns += ["param_count", "flops", "seconds", "fail_reason", "retry_of"]
+    columns += ["param_count", "flops", "seconds", "fail_reason", "retry_of", "over_budget"]
     frame = pd.DataFrame(rows, columns=columns)
     counts = ["best_epoch", "epochs_run", "param_count", "flops", "retry_of"]
     return frame.astype({name: "Int64" for name in counts})  # integers, blank where missing
@@ -132,7 +136,7 @@ def _row(record: TrialRecord, names: list[str], is_best: bool) -> list[str]:
         f"{'*' if is_best else ' '}{record.number}",
         record.state,
         *(format_value(record.params.get(name)) for name in names),
-        f"{record.value:.4f}" if record.value is not None else "-",
+        f"{record.value:.4f}" if record.state == "COMPLETE" else "-",  # the note says the rest
         str(record.best_epoch) if record.state == "COMPLETE" and record.best_epoch else "-",
         format_size(record.param_count),
         f"{record.seconds:.0f}" if record.seconds is not None else "-",
@@ -143,6 +147,8 @@ def _note(record: TrialRecord) -> str:
     """How the trial ended, where the value column cannot say it."""
     last = record.curve.get(record.epochs_run) if record.epochs_run else None
     at = f" ({last:.4f})" if last is not None else ""
+    if record.over_budget is not None:
+        return f"not trained: {record.over_budget}"
     if record.state == "PRUNED":
         return f"pruned at epoch {record.epochs_run}{at}"
     if record.state == "FAIL":
@@ -208,6 +214,8 @@ def best_report(study: optuna.Study) -> str | None:
         f"  params:              {format_params(params)}",
         f"  validation accuracy: {best.value:.4f} (epoch {record.best_epoch})",
     ]
+    n_val = records.study_record(study, records.DATA, {}).get("sizes", {}).get("validation")
+    lines += [f"  warning:             {warning}" for warning in thin_numbers(best.value, n_val)]
     repeat = stored_repeat(study, best.number)
     if repeat is not None:
         lines.append(f"  with other seeds:    {repeat_summary(repeat)}")
@@ -221,6 +229,29 @@ def best_report(study: optuna.Study) -> str | None:
     if latest is not None:
         lines += ensemble_lines(latest)
     return "\n".join(lines)
+
+
+# Below this many validation images, one image moves the accuracy by more than 0.2 points and
+# trials a few images apart cannot be told apart: worth a word.
+THIN_VALIDATION = 500
+
+
+def thin_numbers(value: float, n_val: int | None) -> list[str]:
+    """What to say of a best validation value that a few images decided."""
+    warnings = []
+    if n_val is not None and n_val < THIN_VALIDATION:
+        low, high = wilson_interval(round(value * n_val), n_val)
+        warnings.append(
+            f"only {n_val} validation images: one is {100 / n_val:.1f} points, and the 95% "
+            f"interval of {value:.4f} is {low:.4f} to {high:.4f}; more images (or a larger "
+            "validation_split) tell trials apart"
+        )
+    if value >= 1:
+        warnings.append(
+            "100% on validation: the split no longer tells the best trials apart; judge them by "
+            "the test accuracy, and give the study more (or harder) validation images"
+        )
+    return warnings
 
 
 def ensemble_lines(latest: LatestEnsemble) -> list[str]:

@@ -3,12 +3,14 @@ the CLI builds its flags from this module before any command runs."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from search.space.hyperparameters import label
 
 FORMATS = ("table", "csv", "json")  # `trials`, `best` and `studies`
 SORT_KEYS = ("number", "value", "seconds")  # `trials --sort`
+INVERT_CHOICES = ("auto", "yes", "no")  # `predict --invert`
 
 
 def format_value(value: object) -> str:
@@ -30,8 +32,20 @@ def format_size(count: int | None) -> str:
     return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.1f}k"
 
 
+def format_bytes(count: int) -> str:
+    """A file's size as 912 B, 38.4 KB or 1.2 MB (powers of 1000, as file managers show)."""
+    if count < 1000:
+        return f"{count} B"
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.1f} KB"
+
+
 def clock(seconds: float) -> str:
     """Seconds as m:ss, or h:mm:ss from an hour on."""
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def safe_name(name: str) -> str:
+    """A study's name as a file or folder name: characters unsafe in one replaced by _."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)

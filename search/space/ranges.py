@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,3 +64,33 @@ def largest(param: Param) -> int | float:
     if isinstance(param, IntRange | FloatRange):
         return param.high
     return param.value
+
+
+def configurations(space: Mapping[str, Param]) -> int | None:
+    """How many distinct configurations ``space`` holds; None where a float range makes it
+    unbounded."""
+    total = 1
+    for param in space.values():
+        if isinstance(param, FloatRange):
+            return None
+        if isinstance(param, IntRange):
+            total *= param.high - param.low + 1
+        elif isinstance(param, Choices):
+            total *= len(set(param.choices))
+    return total
+
+
+def repetition_warning(space: Mapping[str, Param], n_trials: int | None) -> str | None:
+    """What a study file should be told when its trials must repeat configurations."""
+    count = configurations(space)
+    if count == 1:
+        return (
+            "[search_space] searches nothing (every hyperparameter is fixed): each trial trains "
+            "the same network, with a seed of its own"
+        )
+    if count is not None and n_trials is not None and count < n_trials:
+        return (
+            f"[search_space] holds {count} configurations, fewer than the {n_trials} trials: "
+            "some will be trained again, each time with a seed of its own"
+        )
+    return None

@@ -17,6 +17,7 @@ import optuna
 
 from search.errors import StorageError
 from search.storage.location import ArtifactLocation, parse_artifact_location
+from search.storage.optuna_internals import set_study_system_attr, study_system_attrs
 
 # --- trial attributes -------------------------------------------------------------------------
 HYPERPARAMETERS = "hyperparameters"  # every value the trial trained with, sampled or fixed
@@ -36,22 +37,50 @@ FAIL_REASON = "fail_reason"
 WORKER = "worker"  # host:pid of the process that ran it
 WORKER_RSS_MB = "worker_rss_mb"  # that process's resident memory when the trial ended
 RETRY_OF = "retry_of"  # on a retry: the number of the trial whose worker died
+OVER_BUDGET = "over_budget"  # why a trial was pruned before training: over the size budget
 
 # --- the objective's value -------------------------------------------------------------------
 # Its name in Optuna and optuna-dashboard (set with study.set_metric_names).
 METRIC_NAME = "val_accuracy"  # the best epoch's accuracy on the validation split
 
 # --- study attributes -------------------------------------------------------------------------
+# Short ones, user attributes, for people to read in optuna-dashboard's table:
 UID = "uid"  # the study's own identity; it claims the artifact store
+ARTIFACT_DIR = "artifact_dir"  # where the artifacts are (a folder or s3://...)
+DATASET = "dataset"  # the data in one line: "fashion_mnist: 54,000 train, ... 10 classes"
+# Records, read and written with study_record and set_study_record (see there):
 SETTINGS = "settings"  # the study file's [data], [training] and [search_space] as written
 SETTINGS_CHANGES = "settings_changes"  # what changed at each resume with --allow-changes
 CONFIG = "config"  # the resolved settings, from which `worker` rebuilds the config
-ARTIFACT_DIR = "artifact_dir"  # where the artifacts are (a folder or s3://...)
 DATA = "data"  # what the data was: sizes, class names, input shape, fingerprint
 _TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the test split
 _REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
 _ENSEMBLE_PREFIX = "ensemble_evaluation_"  # + member numbers: each ensemble's one test use
 _ENSEMBLE_CHOICE = "ensemble_choice"  # how `run` chose its latest ensemble, on validation
+
+
+# Records are kept in the study's system attributes, out of optuna-dashboard's table of user
+# attributes: it shows each value as raw JSON running off the page, and cuts it at 1,024
+# characters (the config is longer, a data record lists every file's digest). Studies recorded
+# before kept them as user attributes, where reading still finds them.
+_RECORD_PREFIX = "lenet-search:"
+
+
+def study_record(study: optuna.Study, key: str, default: Any = None) -> Any:
+    """The study's record ``key`` (``DATA``, ``CONFIG``, ...), or ``default``."""
+    system = study_system_attrs(study)
+    if _RECORD_PREFIX + key in system:
+        return system[_RECORD_PREFIX + key]
+    return study.user_attrs.get(key, default)
+
+
+def set_study_record(study: optuna.Study, key: str, value: Any) -> None:
+    set_study_system_attr(study, _RECORD_PREFIX + key, value)
+
+
+def _record_keys(study: optuna.Study) -> set[str]:
+    system = {k.removeprefix(_RECORD_PREFIX) for k in study_system_attrs(study)}
+    return system | set(study.user_attrs)
 
 
 @dataclass(frozen=True)
@@ -62,7 +91,9 @@ class TrialRecord:
     state: str  # "COMPLETE", "PRUNED", "FAIL", "RUNNING" or "WAITING"
     params: dict[str, Any]  # everything it trained with: sampled and fixed values
     sampled: dict[str, Any]  # what Optuna sampled (trial.params)
-    value: float | None  # best validation accuracy (COMPLETE only)
+    # COMPLETE: its best epoch's validation accuracy; PRUNED: the last it reported, as Optuna
+    # records it (and its trials_dataframe shows it); None for the others.
+    value: float | None
     curve: dict[int, float]  # validation accuracy after each epoch reported
     epochs_run: int | None
     best_epoch: int | None
@@ -73,6 +104,7 @@ class TrialRecord:
     artifact_id: str | None
     keras_seed: int | None
     retry_of: int | None
+    over_budget: str | None = None  # pruned before training: how it is over the size budget
 
     @classmethod
     def of(cls, trial: optuna.trial.FrozenTrial) -> TrialRecord:
@@ -83,7 +115,7 @@ class TrialRecord:
             state=trial.state.name,
             params={**attrs.get(HYPERPARAMETERS, {}), **trial.params},
             sampled=dict(trial.params),
-            value=trial.value if trial.state.name == "COMPLETE" else None,
+            value=trial.value if trial.state.name in ("COMPLETE", "PRUNED") else None,
             curve={int(step): value for step, value in sorted(trial.intermediate_values.items())},
             epochs_run=attrs.get(EPOCHS_RUN),
             best_epoch=attrs.get(BEST_EPOCH),
@@ -94,6 +126,7 @@ class TrialRecord:
             artifact_id=attrs.get(ARTIFACT_ID),
             keras_seed=attrs.get(KERAS_SEED),
             retry_of=attrs.get(RETRY_OF),
+            over_budget=attrs.get(OVER_BUDGET),
         )
 
 
@@ -166,18 +199,18 @@ class TestEvaluation:
 
 def stored_test_evaluation(study: optuna.Study, trial_number: int) -> TestEvaluation | None:
     """The test result stored for ``trial_number``, if that trial was ever evaluated."""
-    stored = study.user_attrs.get(f"{_TEST_PREFIX}{trial_number}")
+    stored = study_record(study, f"{_TEST_PREFIX}{trial_number}")
     return None if stored is None else TestEvaluation(trial=trial_number, **stored)
 
 
 def store_test_evaluation(study: optuna.Study, evaluation: TestEvaluation) -> None:
     record = {key: value for key, value in asdict(evaluation).items() if key != "trial"}
-    study.set_user_attr(f"{_TEST_PREFIX}{evaluation.trial}", record)
+    set_study_record(study, f"{_TEST_PREFIX}{evaluation.trial}", record)
 
 
 def evaluated_on_test(study: optuna.Study) -> list[int]:
     """The trials whose models were evaluated on the test split, in the order of their numbers."""
-    keys = [key for key in study.user_attrs if key.startswith(_TEST_PREFIX)]
+    keys = [key for key in _record_keys(study) if key.startswith(_TEST_PREFIX)]
     return sorted(int(key.removeprefix(_TEST_PREFIX)) for key in keys)
 
 
@@ -191,13 +224,13 @@ class Repeat:
 
 
 def stored_repeat(study: optuna.Study, trial_number: int) -> Repeat | None:
-    stored = study.user_attrs.get(f"{_REPEAT_PREFIX}{trial_number}")
+    stored = study_record(study, f"{_REPEAT_PREFIX}{trial_number}")
     return None if stored is None else Repeat(trial=trial_number, **stored)
 
 
 def store_repeat(study: optuna.Study, repeat: Repeat) -> None:
     record = {key: value for key, value in asdict(repeat).items() if key != "trial"}
-    study.set_user_attr(f"{_REPEAT_PREFIX}{repeat.trial}", record)
+    set_study_record(study, f"{_REPEAT_PREFIX}{repeat.trial}", record)
 
 
 @dataclass(frozen=True)
@@ -243,20 +276,20 @@ class EnsembleChoice:
 
 
 def stored_ensemble_choice(study: optuna.Study) -> EnsembleChoice | None:
-    stored = study.user_attrs.get(_ENSEMBLE_CHOICE)
+    stored = study_record(study, _ENSEMBLE_CHOICE)
     return None if stored is None else EnsembleChoice(**stored)
 
 
 def store_ensemble_choice(study: optuna.Study, choice: EnsembleChoice) -> None:
     if stored_ensemble_choice(study) != choice:
-        study.set_user_attr(_ENSEMBLE_CHOICE, asdict(choice))
+        set_study_record(study, _ENSEMBLE_CHOICE, asdict(choice))
 
 
 def stored_ensemble_evaluation(
     study: optuna.Study, members: list[int]
 ) -> EnsembleEvaluation | None:
     """The evaluation stored for exactly these members, if they were ever evaluated."""
-    stored = study.user_attrs.get(_ensemble_key(members))
+    stored = study_record(study, _ensemble_key(members))
     return None if stored is None else EnsembleEvaluation(**stored)
 
 
@@ -271,5 +304,5 @@ def latest_ensemble_evaluation(study: optuna.Study) -> EnsembleEvaluation | None
 
 def store_ensemble_evaluation(study: optuna.Study, evaluation: EnsembleEvaluation) -> None:
     key = _ensemble_key(evaluation.members)
-    if key not in study.user_attrs:
-        study.set_user_attr(key, asdict(evaluation))
+    if study_record(study, key) is None:
+        set_study_record(study, key, asdict(evaluation))

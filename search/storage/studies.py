@@ -19,6 +19,7 @@ from search.storage.artifacts import OWNER_FILE, open_artifact_store, store_owne
 from search.storage.database import display_url, load_study, open_storage
 from search.storage.location import ArtifactLocation, parse_artifact_location
 from search.storage.trials import tally
+from search.storage.url import sqlite_path
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,9 @@ def _artifact_ids(study: optuna.Study, storage: optuna.storages.BaseStorage) -> 
     return list(dict.fromkeys(ids))
 
 
-def delete_study(storage_url: str, plan: Deletion) -> None:
-    """Remove the study's artifacts (those ``plan`` lists), then the study itself.
+def delete_study(storage_url: str, plan: Deletion) -> Path | None:
+    """Remove the study's artifacts (those ``plan`` lists), then the study itself; an SQLite
+    database left with no study is removed too, with its lock. Returns that file, if removed.
 
     Artifacts go first: should it stop half-way, the study is still there to delete again.
     """
@@ -131,6 +133,13 @@ def delete_study(storage_url: str, plan: Deletion) -> None:
         optuna.delete_study(study_name=plan.name, storage=storage)
     except KeyError:
         raise StorageError(f'study "{plan.name}" is not in {plan.storage}') from None
+    path = sqlite_path(storage_url)
+    if path is None or optuna.get_all_study_names(storage):
+        return None
+    storage.engine.dispose()  # no connection left open on the file
+    for leftover in (path, path.with_name(path.name + ".lock")):
+        leftover.unlink(missing_ok=True)
+    return path
 
 
 def _remove_empty_folders(root: Path) -> None:

@@ -70,24 +70,27 @@ class StudyTally:
     """A study's trials counted by state, and its best trial; the run's progress adds to it."""
 
     complete: int = 0
-    pruned: int = 0
+    pruned: int = 0  # after training started
     failed: int = 0
     running: int = 0
     waiting: int = 0
+    over_budget: int = 0  # pruned before training: over [search_space]'s size budget
     best_number: int | None = None
     best_value: float | None = None
 
     @property
     def done(self) -> int:
-        return self.complete + self.pruned
+        return self.complete + self.pruned + self.over_budget  # Optuna's COMPLETE and PRUNED
 
     @property
     def total(self) -> int:
-        return self.complete + self.pruned + self.failed + self.running + self.waiting
+        return self.done + self.failed + self.running + self.waiting
 
-    def add(self, number: int, state: str, value: float | None) -> None:
+    def add(self, number: int, state: str, value: float | None, over_budget: bool = False) -> None:
         """A trial of this run that ended: "COMPLETE" (with its value), "PRUNED" or "FAIL"."""
-        if state == "COMPLETE":
+        if over_budget:
+            self.over_budget += 1
+        elif state == "COMPLETE":
             self.complete += 1
             assert value is not None
             if self.best_value is None or value > self.best_value:
@@ -105,22 +108,27 @@ class StudyTally:
             (self.pruned, "pruned"),
             (self.failed, "fail"),
             (self.waiting, "waiting"),
+            (self.over_budget, "over budget"),
         )
         return ", ".join(f"{n} {state}" for n, state in counts if n)
 
     def summary(self) -> str:
-        """ "10 trials: 6 complete, 4 pruned"."""
-        return f"{self.total} trials: {self.by_state()}" if self.total else "0 trials"
+        """ "10 trials: 6 complete, 4 pruned"; "1 trial: 1 complete"."""
+        if not self.total:
+            return "0 trials"
+        return f"{self.total} trial{'' if self.total == 1 else 's'}: {self.by_state()}"
 
 
 def tally(study: optuna.Study) -> StudyTally:
     """The study's trials, counted by state, and its best trial."""
     trials = study.get_trials(deepcopy=False)
     count = {state: sum(t.state == state for t in trials) for state in TrialState}
+    over = sum(records.OVER_BUDGET in t.user_attrs for t in trials)
     best = best_trial(study)
     return StudyTally(
         complete=count[TrialState.COMPLETE],
-        pruned=count[TrialState.PRUNED],
+        pruned=count[TrialState.PRUNED] - over,
+        over_budget=over,
         failed=count[TrialState.FAIL],
         running=count[TrialState.RUNNING],
         waiting=count[TrialState.WAITING],

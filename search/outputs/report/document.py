@@ -9,7 +9,6 @@ shown, never used to choose anything.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from search.outputs.report.plots import (
     parallel_section,
     size_section,
 )
-from search.outputs.text import format_params
+from search.outputs.text import format_params, safe_name
 from search.space.ranges import describe, from_toml
 from search.storage import records
 from search.storage.database import display_url
@@ -45,7 +44,7 @@ def default_output(study_name: str, folder: Path) -> Path:
     The CLI's ``folder`` is the study file's: the report lands beside the database and
     artifacts the study file makes (``.gitignore`` covers ``studies/*_report/``).
     """
-    return folder / (re.sub(r"[^A-Za-z0-9._-]", "_", study_name) + "_report")
+    return folder / (safe_name(study_name) + "_report")
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def write_report(
     page = Page()
     records_ = trial_records(study)
     page.section("Study", _summary(study, storage_url))
-    page.section("Optimization history", history_section(page, study, records_))
+    page.section("Optimization history", history_section(page, records_))
     page.section("Learning curves", learning_curves_section(page, records_))
     page.section("Parameter importances", importances_section(page, study, records_))
     page.section("Parallel coordinates", parallel_section(page, study, records_))
@@ -116,7 +115,7 @@ def _summary(study: optuna.Study, storage_url: str) -> str:
                 f"(epoch {record.best_epoch}), {format_params(record.params)}",
             )
         )
-    data = study.user_attrs.get(records.DATA)
+    data = records.study_record(study, records.DATA)
     if data:
         sizes = data.get("sizes", {})
         rows += [
@@ -132,11 +131,11 @@ def _summary(study: optuna.Study, storage_url: str) -> str:
     else:
         rows.append(("data", "not recorded (a study made by another program?)"))
     body = _table(rows)
-    settings = study.user_attrs.get(records.SETTINGS)
+    settings = records.study_record(study, records.SETTINGS)
     if settings:
         flat = flatten(settings, keep=lambda value: from_toml(value) is not None)
         body += "<h3>Settings, as the study file gave them</h3>" + _table(flat.items())
-    changes = study.user_attrs.get(records.SETTINGS_CHANGES) or []
+    changes = records.study_record(study, records.SETTINGS_CHANGES) or []
     if any(changes):
         items = "".join(
             f"<li>resume {i + 1}: {esc('; '.join(c))}</li>" for i, c in enumerate(changes) if c
@@ -154,7 +153,8 @@ def _trials_table(trials: list[TrialRecord]) -> str:
     rows = []
     for t in trials:
         cells = [t.number, t.state.lower(), *(t.sampled.get(name) for name in names)]
-        cells += [t.value, t.epochs_run, t.best_epoch, t.param_count]
+        cells += [t.value if t.state == "COMPLETE" else None, t.epochs_run, t.best_epoch]
+        cells += [t.param_count]
         cells += [None if t.flops is None else t.flops / 1e6, t.seconds]
         rows.append("".join(f"<td>{esc(_cell(c))}</td>" for c in cells))
     header = "".join(f"<th>{esc(h)}</th>" for h in head)

@@ -159,7 +159,7 @@ def _gallery(page: Page, predictions: Predictions, names: list[str]) -> str:
 
 
 def _class_names(study: optuna.Study, n_classes: int) -> list[str]:
-    names = list(study.user_attrs.get(records.DATA, {}).get("class_names", []))
+    names = list(records.study_record(study, records.DATA, {}).get("class_names", []))
     if len(names) != n_classes:  # a study made by another program: number the classes
         names = list(range(n_classes))
     return [str(name) for name in names]

@@ -25,12 +25,60 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def history_section(page: Page, study: optuna.Study, trials: list[TrialRecord]) -> str:
-    if not any(t.state == "COMPLETE" for t in trials):
+def history_section(page: Page, trials: list[TrialRecord]) -> str:
+    figure = history(trials)
+    if figure is None:
         return absent("No trial has completed yet.")
-    from optuna.visualization import plot_optimization_history
+    return (
+        "<p class=note>Each complete trial's value; the pruned ones at the last value they "
+        "reported, as grey crosses; the best so far as the line.</p>" + page.figure(figure)
+    )
 
-    return page.figure(plot_optimization_history(study, target_name=TARGET_NAME))
+
+def history(trials: list[TrialRecord]) -> go.Figure | None:
+    """The trials' values by trial number, pruned ones apart, and the best so far; None before
+    one completes. (Optuna's own plot leaves the pruned trials out.)"""
+    complete = [t for t in trials if t.state == "COMPLETE"]
+    if not complete:
+        return None
+    pruned = [t for t in trials if t.state == "PRUNED" and t.value is not None]
+    best, running = [], -math.inf
+    for t in complete:
+        running = max(running, t.value)
+        best.append(running)
+    figure = go.Figure()
+    for shown, name, marker in (
+        (complete, "complete", {"color": "#1f77b4", "size": 8}),
+        (pruned, "pruned (last value)", {"color": "#999", "symbol": "x", "size": 8}),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=[t.number for t in shown],
+                y=[t.value for t in shown],
+                mode="markers",
+                name=name,
+                marker=marker,
+                text=[esc(format_params(t.params)) for t in shown],
+                hovertemplate="trial %{x}: %{y:.4f}<br>%{text}<extra></extra>",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=[t.number for t in complete],
+            y=best,
+            mode="lines",
+            line={"shape": "hv", "color": "#d62728"},
+            name="best so far",
+        )
+    )
+    figure.update_layout(xaxis_title="trial", yaxis_title=TARGET_NAME)
+    figure.update_xaxes(tickformat="d", **whole_ticks(max(t.number for t in trials)))
+    return figure
+
+
+def whole_ticks(largest: float) -> dict:
+    """Axis settings that put ticks on whole numbers only (trials, epochs), never at 0.5."""
+    return {"dtick": 1} if largest <= 20 else {"tickformat": "d"}
 
 
 def learning_curves_section(page: Page, trials: list[TrialRecord]) -> str:
@@ -55,7 +103,7 @@ def learning_curves(trials: list[TrialRecord]) -> go.Figure | None:
         pruned, state = t.state == "PRUNED", t.state.lower()
         # A pruned trial's line is dashed and ends in an x: the epoch after which it was stopped.
         symbols = ["circle"] * len(epochs)
-        sizes = [5] * len(epochs)
+        sizes = [5 if len(epochs) > 1 else 10] * len(epochs)  # a one-epoch trial is one point
         if pruned:
             symbols[-1], sizes[-1] = "x", 11
         figure.add_trace(
@@ -73,8 +121,7 @@ def learning_curves(trials: list[TrialRecord]) -> go.Figure | None:
             )
         )
     figure.update_layout(xaxis_title="epoch", yaxis_title=TARGET_NAME)
-    if max(max(t.curve) for t in curves) <= 20:
-        figure.update_xaxes(dtick=1)  # whole epochs, not 1.5
+    figure.update_xaxes(**whole_ticks(max(max(t.curve) for t in curves)))
     return figure
 
 
@@ -109,9 +156,38 @@ def parallel_section(page: Page, study: optuna.Study, trials: list[TrialRecord])
     complete = [t for t in trials if t.state == "COMPLETE"]
     if not any(t.sampled for t in complete):
         return absent("Parallel coordinates need a complete trial with sampled parameters.")
+    return page.figure(parallel_coordinates(study))
+
+
+def parallel_coordinates(study: optuna.Study) -> go.Figure:
+    """Optuna's parallel coordinates, an integer parameter's axis (epochs, widths) labelled at
+    integers only: Optuna labels every axis at five even steps, "1 1.5 2 2.5 3"."""
+    from optuna.distributions import IntDistribution
     from optuna.visualization import plot_parallel_coordinate
 
-    return page.figure(plot_parallel_coordinate(study, target_name=TARGET_NAME))
+    figure = plot_parallel_coordinate(study, target_name=TARGET_NAME)
+    kinds = {
+        name: distribution
+        for trial in study.get_trials(deepcopy=False)
+        for name, distribution in trial.distributions.items()
+    }
+    names = list(figure.layout.xaxis.ticktext or ())
+    integer_axes = {
+        i for i, name in enumerate(names) if isinstance(kinds.get(name), IntDistribution)
+    }
+    figure.layout.annotations = [
+        label
+        for label in figure.layout.annotations
+        if label.x not in integer_axes or _is_whole(label.text)
+    ]
+    return figure
+
+
+def _is_whole(text: str) -> bool:
+    try:
+        return float(text).is_integer()
+    except ValueError:
+        return True  # not a number: leave it
 
 
 def size_section(page: Page, trials: list[TrialRecord]) -> str:
@@ -166,10 +242,31 @@ def size_section(page: Page, trials: list[TrialRecord]) -> str:
             row=1,
             col=col,
         )
-    figure.update_xaxes(type="log")
+    for col, sizes in ((1, [t.param_count for t in measured]), (2, [t.flops for t in measured])):
+        figure.update_xaxes(type="log", row=1, col=col, **log_ticks(min(sizes), max(sizes)))
     figure.update_yaxes(title_text=TARGET_NAME, row=1, col=1)
     return (
         "<p class=note>Complete trials. In red, the Pareto front: the trials that no other "
         "beats with both a higher validation accuracy and a smaller model.</p>"
         + page.figure(figure)
     )
+
+
+def log_ticks(low: float, high: float) -> dict:
+    """Ticks of a log axis at 1, 2 and 5 times the powers of ten around ``low`` to ``high``,
+    labelled 20k, 100k, 1.5M (plotly's own labels a narrow range "2 3 ... 9 100k")."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = [
+        m * 10**e
+        for e in range(first, last + 1)
+        for m in (1, 2, 5)
+        if low / 2 <= m * 10**e <= high * 2
+    ]
+    return {"tickvals": values, "ticktext": [_short(v) for v in values]}
+
+
+def _short(value: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from search.cli.main import COMMANDS
-from tests.helpers import command, error_of, write_study
+from tests.helpers import ROOT, command, error_of, write_study
 
 
 def test_help_explains_every_command() -> None:
@@ -90,8 +90,8 @@ def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsy
         f"{existing} already exists; pass --force to replace it"
     )
     assert error_of(capsys, "predict", str(tmp_path), "x.png") == (
-        f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
-        "which `lenet-search export` writes)"
+        f"no exported model in {tmp_path} (expected model_card.json beside "
+        "model.keras or model.tflite, which `lenet-search export` writes)"
     )
     assert error_of(capsys, "run", study_file, "--workers", "0") == (
         '--workers must be a positive integer or "auto", got 0'
@@ -136,3 +136,30 @@ def test_more_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, 
         "which is not installed; install it with: pip install mysqlclient"
     )
     assert (finished_study / "tiny.db").read_bytes() == before
+
+
+def test_version_and_the_helps_example_for_the_shipped_studies() -> None:
+    from importlib import metadata
+
+    assert command("--version").stdout == f"lenet-search {metadata.version('lenet-search')}\n"
+    assert "  lenet-search predict exported/quickstart shoe.png\n" in command("--help").stdout
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path: Path) -> None:
+    import optuna
+    from optuna.trial import create_trial
+
+    url = f"sqlite:///{tmp_path}/many.db"
+    study = optuna.create_study(study_name="many", storage=url)
+    study.add_trials([create_trial(value=n / 1000) for n in range(600)])  # far over a pipe's 64 KB
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "search", "trials", "--storage", url, "--study-name", "many"]
+        + ["--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert reader.stdout.read(100)  # as `| head -c 100`: read a little, then close
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 141
+    assert reader.stderr.read() == b""

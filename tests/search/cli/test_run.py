@@ -36,17 +36,34 @@ def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> No
     assert 'best trial of study "tiny"' in run.stdout
     assert "trials:              2 trials: 2 complete" in run.stdout
     assert "Traceback" not in run.stderr
+    # Where the models are, and what to do with them.
+    assert run.stderr.splitlines()[-5:] == [
+        f"models: {tmp_path.resolve() / 'tiny_artifacts'} (each complete trial's, at its best "
+        "epoch)",
+        "next:",
+        f"  lenet-search export {study_file}      # exported/tiny",
+        f"  lenet-search report {study_file}      # one HTML page of the study",
+        f"  lenet-search dashboard {study_file}   # http://127.0.0.1:8080/dashboard/",
+    ]
+    again = command("run", str(study_file))
+    assert again.stderr.splitlines()[2] == (
+        'nothing to run: study "tiny" has its 2 finished trials; raise n_trials, or pass '
+        "--n-trials, to run more"
+    )
     quiet = command("run", str(study_file), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
-    output = tmp_path / "exported"
-    export = command("export", str(study_file), "--output", str(output))
+    export = command("export", str(study_file), cwd=tmp_path)  # exported/<study> by default
     assert export.returncode == 0, export.stderr
-    assert export.stdout.startswith("exported trial ")
+    assert export.stdout.startswith("exported trial ") and " to exported/tiny: " in export.stdout
+    output = tmp_path / "exported" / "tiny"
     card = json.loads((output / "model_card.json").read_text())
     image = next((image_folder / "horizontal").glob("*.png"))
     predict = command("predict", str(output), str(image), "--top", "2")
     assert predict.returncode == 0, predict.stderr
+    every = command("predict", str(output), str(image), "--top", "20")
+    assert every.stderr == "Warning: --top 20: the model knows 3 classes; all 3 shown\n"
+    assert every.stdout.count("%") == 3
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
     failed = command("predict", str(output), str(image), str(broken))
@@ -221,3 +238,17 @@ def test_a_study_keeps_its_models_in_an_s3_bucket(
         "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)\n"
     )
     assert (tmp_path / "tiny.db").read_bytes() == database
+
+
+@pytest.mark.slow
+def test_a_search_space_with_nothing_to_search_is_warned_of(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    fixed = {"conv1_channels": 4, "conv2_channels": 4, "dense_units": 8, "epochs": 1}
+    study_file = write_study(tmp_path, n_trials=1, search_space=fixed)
+    result = command("run", str(study_file), "--quiet")
+    assert result.returncode == 0
+    assert result.stderr == (
+        f"Warning: {study_file}: [search_space] searches nothing (every hyperparameter is fixed): "
+        "each trial trains the same network, with a seed of its own\n"
+    )

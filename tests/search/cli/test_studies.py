@@ -10,7 +10,7 @@ import pytest
 
 from search.cli.main import main
 from search.storage.artifacts import OWNER_FILE
-from tests.helpers import copy_of
+from tests.helpers import copy_of, error_of
 
 
 def test_list_shows_counts_and_best_value(finished_study: Path, capsys, monkeypatch) -> None:
@@ -37,7 +37,7 @@ def test_list_shows_counts_and_best_value(finished_study: Path, capsys, monkeypa
         monkeypatch.chdir(finished_study)
         assert main(["studies"]) == 2
         assert capsys.readouterr().err == (
-            "Error: no databases in studies/ here; pass --storage URL\n"
+            "Error: no databases in studies/ here; name a study file or pass --storage URL\n"
         )
     finally:
         optuna.delete_study(study_name="empty", storage=url)
@@ -58,9 +58,10 @@ def test_delete_removes_the_trials_and_every_artifact(
             [
                 "studies",
                 "delete",
-                "tiny",
                 "--storage",
                 url,
+                "--study-name",
+                "tiny",
                 "--artifacts",
                 str(folder / "tiny_artifacts"),
             ]
@@ -78,9 +79,10 @@ def test_delete_removes_the_trials_and_every_artifact(
             [
                 "studies",
                 "delete",
-                "tiny",
                 "--storage",
                 url,
+                "--study-name",
+                "tiny",
                 "--artifacts",
                 str(folder / "tiny_artifacts"),
                 "--yes",
@@ -90,9 +92,10 @@ def test_delete_removes_the_trials_and_every_artifact(
     )
     assert capsys.readouterr().out == (
         f'deleted study "tiny" from {url}, and {len(files)} artifacts in {artifacts}\n'
+        f"{folder / 'tiny.db'} held no other study: removed it, and its lock\n"
     )
-    assert optuna.get_all_study_names(url) == []
     assert not artifacts.exists()
+    assert not (folder / "tiny.db").exists() and not (folder / "tiny.db.lock").exists()
 
 
 def test_delete_leaves_a_store_that_another_study_claimed(
@@ -107,9 +110,10 @@ def test_delete_leaves_a_store_that_another_study_claimed(
             [
                 "studies",
                 "delete",
-                "tiny",
                 "--storage",
                 url,
+                "--study-name",
+                "tiny",
                 "--artifacts",
                 str(folder / "tiny_artifacts"),
                 "--yes",
@@ -120,13 +124,14 @@ def test_delete_leaves_a_store_that_another_study_claimed(
     assert capsys.readouterr().out == (
         f'deleted study "tiny" from {url}, and no artifacts (the store does not belong to '
         "this study)\n"
+        f"{folder / 'tiny.db'} held no other study: removed it, and its lock\n"
     )
     assert owner.exists() and len(list((folder / "tiny_artifacts").rglob("*"))) > 1
 
 
 def test_delete_of_a_missing_study(finished_study: Path, capsys) -> None:
     url = f"sqlite:///{finished_study}/tiny.db"
-    assert main(["studies", "delete", "nope", "--storage", url, "--yes"]) == 2
+    assert main(["studies", "delete", "--storage", url, "--study-name", "nope", "--yes"]) == 2
     assert capsys.readouterr().err == f'Error: no study "nope" in {url}\n'
 
 
@@ -139,21 +144,50 @@ def test_delete_asks_on_a_terminal(
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     asked = []
     monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or answer)
-    assert (
-        main(
-            [
-                "studies",
-                "delete",
-                "tiny",
-                "--storage",
-                url,
-                "--artifacts",
-                str(folder / "tiny_artifacts"),
-            ]
-        )
-        == 0
-    )
+    code = main(["studies", "delete", str(folder / "tiny.toml"), "--debug"])
     assert asked[0].startswith('Delete study "tiny" (2 trials) from ') and asked[0].endswith(
         "? [y/N] "
     )
-    assert (optuna.get_all_study_names(url) == []) == deleted
+    assert (code, (folder / "tiny.db").exists()) == ((0, False) if deleted else (1, True))
+    if not deleted:
+        assert capsys.readouterr().err == "Nothing deleted.\n"
+        assert optuna.get_all_study_names(url) == ["tiny"]
+
+
+def test_a_study_file_names_the_storage_to_list(finished_study: Path, tmp_path, capsys) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert main(["studies", str(finished_study / "tiny.toml"), "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study}/tiny.db")
+    assert row == {
+        "storage": f"sqlite:///{finished_study}/tiny.db",  # slashes as they are
+        "name": "tiny",
+        "trials": 2,
+        "complete": 2,
+        "pruned": 0,
+        "failed": 0,
+        "best_trial": study.best_trial.number,
+        "best_value": study.best_value,  # to the last digit
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["studies", "a.toml", "b.toml"], "give one study file, got 2: a.toml b.toml"),
+        (["studies", "--yes"], "--yes goes with `studies delete`"),
+        (["studies", "--study-name", "x"], "--study-name goes with `studies delete`"),
+        (
+            ["studies", "delete", "--yes"],
+            "studies delete needs a study file, or --study-name NAME (with --storage URL, or in "
+            "studies/*.db here)",
+        ),
+        (
+            ["studies", "x.toml", "--storage", "sqlite:///x.db"],
+            "give a study file or --storage, not both",
+        ),
+    ],
+)
+def test_studies_refuses_what_it_cannot_mean(argv: list, message: str, capsys) -> None:
+    assert error_of(capsys, *argv) == message

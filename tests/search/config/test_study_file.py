@@ -155,7 +155,16 @@ BAD_STUDIES = [
     (
         {"search_space": {"epochs": None, "dropout": 0.5}},
         "[search_space] dropout is not a known key; known: conv1_channels, conv2_channels, "
-        "dense_units, dropout_conv, dropout_dense, epochs, batch_size, learning_rate",
+        "dense_units, dropout_conv, dropout_dense, epochs, batch_size, learning_rate, "
+        "max_params, max_mflops",
+    ),
+    (
+        {"search_space": {"max_params": 0}},
+        "[search_space] max_params must be a positive integer, got 0",
+    ),
+    (
+        {"search_space": {"max_mflops": -1}},
+        "[search_space] max_mflops must be a positive number, got -1.0",
     ),
     (
         {"search_space": {"dropout_dense": {"low": 0.2, "high": 1.0}}},
@@ -299,3 +308,14 @@ def test_a_timeout_without_n_trials_is_the_budget(tmp_path: Path, image_folder) 
     assert n_trials({"n_trials": None}) == 10  # neither: the default
     assert n_trials({"n_trials": None}, timeout=60) is None  # --timeout is the budget too
     assert n_trials({"n_trials": None, "timeout": 60}, n_trials=3) == 3
+
+
+def test_a_size_budget_is_read_beside_the_search_space(tmp_path: Path, image_folder) -> None:
+    config = load_config(
+        write_study(tmp_path, search_space={"max_params": 50_000, "max_mflops": 1.5})
+    )
+    assert (config.budget.max_params, config.budget.max_mflops) == (50_000, 1.5)
+    assert "max_params" not in config.search_space
+    assert config.budget.excess(60_000, 1_000_000) == "60,000 parameters, over max_params = 50,000"
+    assert config.budget.excess(40_000, 2_000_000) == "2 MFLOPs, over max_mflops = 1.5"
+    assert config.budget.excess(40_000, 1_000_000) is None

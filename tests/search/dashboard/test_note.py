@@ -22,7 +22,7 @@ def test_the_study_note_follows_the_settings(tmp_path: Path, image_folder: Path)
     assert study.metric_names == [records.METRIC_NAME]
     note = get_note(study)
     assert "### Data" in note and "- shapes: " in note and "| epochs | 1 to 3 |" in note
-    assert study.user_attrs[records.DATA]["fingerprint"]["digest"] in note
+    assert records.study_record(study, records.DATA)["fingerprint"]["digest"] in note
 
     # A resume with the same settings keeps the note, even one edited in the dashboard...
     save_note(study, "my own words")

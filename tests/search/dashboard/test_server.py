@@ -15,18 +15,28 @@ from pathlib import Path
 import pytest
 
 from search.dashboard.pictures import CONFUSION_FILE, CURVES_FILE
-from tests.helpers import ROOT
+from tests.helpers import ROOT, command
 from tests.postgres import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @contextmanager
-def dashboard(study_file: Path) -> Iterator[str]:
-    """`lenet-search dashboard` in a process of its own; yields its base URL once it answers."""
+def dashboard(study_file: Path, *flags: str, stderr: list | None = None) -> Iterator[str]:
+    """`lenet-search dashboard` in a process of its own; yields its base URL once it answers.
+    What it printed on stderr is appended to ``stderr`` once it stops."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "search", "dashboard", str(study_file), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "dashboard",
+            str(study_file),
+            "--port",
+            str(port),
+            *flags,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -47,7 +57,9 @@ def dashboard(study_file: Path) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        _, err = process.communicate(timeout=30)
+        if stderr is not None:
+            stderr.append(err)
 
 
 def get(url: str) -> bytes:
@@ -66,6 +78,12 @@ def test_dashboard_serves_the_study(finished_study: Path) -> None:
         study_id = studies[0]["study_id"]
         study = json.loads(get(f"{base}/api/studies/{study_id}"))
         assert study["objective_names"] == ["val_accuracy"]
+        # Its user attributes are short values a person reads; the records are elsewhere.
+        shown = {a["key"]: a["value"] for a in study["user_attrs"]}
+        assert set(shown) == {"uid", "artifact_dir", "dataset"}
+        assert shown["dataset"] == (
+            "shapes: 33 train, 12 validation, 15 test images of 28x28x1, 3 classes"
+        )
         note = study["note"]["body"]
         assert "**val_accuracy**" in note and "circle, horizontal, vertical" in note
         assert "| conv1_channels | 2 to 8, log scale |" in note
@@ -84,3 +102,30 @@ def test_dashboard_serves_the_study(finished_study: Path) -> None:
             for picture in pictures.values():
                 url = f"{base}/artifacts/{study_id}/{trial['trial_id']}/{picture['artifact_id']}"
                 assert get(url).startswith(PNG)
+
+
+@pytest.mark.slow
+def test_a_host_other_than_loopback_is_warned_of(finished_study: Path) -> None:
+    printed: list[str] = []
+    with dashboard(finished_study / "tiny.toml", "--host", "0.0.0.0", stderr=printed) as base:
+        assert b"<html" in get(f"{base}/dashboard/").lower()
+    port = base.rsplit(":", 1)[1]
+    assert printed[0].splitlines()[0] == (
+        f"Warning: --host 0.0.0.0: optuna-dashboard has no login; anyone who reaches port "
+        f"{port} can read the study, download every trial's model and edit notes and trials (see "
+        "the README's Dashboard section to put a login in front)"
+    )
+
+
+def test_a_busy_port_is_one_error_line_and_nothing_else(finished_study: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = command("dashboard", str(finished_study / "tiny.toml"), "--port", str(port))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: cannot serve on 127.0.0.1:{port} (Address already in use); pick another --port\n"
+    )

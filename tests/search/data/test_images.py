@@ -57,3 +57,21 @@ def test_bad_image_folders(image_folder: Path, damage, message: str) -> None:
     with pytest.raises(DataError) as error:
         load_dataset(image_settings(image_folder))
     assert str(error.value) == message.format(root=image_folder)
+
+
+def test_a_non_square_image_is_padded_with_its_background_not_squashed(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from search.data.images import read_image
+
+    wide = np.full((20, 60), 30, np.uint8)  # a dark background, 60 wide and 20 high
+    wide[8:12, :] = 250  # a light bar across it
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    pixels = read_image(tmp_path / "wide.png", "grayscale", 30)[..., 0]
+    assert pixels.shape == (30, 30)
+    # 60x20 fits as 30x10, rows 10 to 19, the rest the image's own background.
+    assert (pixels[:10] == 30).all() and (pixels[20:] == 30).all()
+    assert pixels[14:16].min() > 200  # the bar keeps its thickness: a tenth of the height
+    square = np.zeros((40, 40), np.uint8)
+    Image.fromarray(square).save(tmp_path / "square.png")
+    assert read_image(tmp_path / "square.png", "grayscale", 28).shape == (28, 28, 1)

@@ -40,3 +40,18 @@ def test_the_fingerprint_of_mnist_covers_its_files(tmp_path: Path) -> None:
     folder = make_idx_folder(tmp_path / "idx")
     fingerprint = data_fingerprint(load_dataset(DataSettings("mnist", data_dir=folder)))
     assert sorted(fingerprint["files"]) == sorted(f"{name}.gz" for name in IDX_FILES)
+
+
+def test_a_study_of_squashed_images_is_told_why_its_images_changed() -> None:
+    from search.data.record import PADDED, data_differences
+
+    fingerprint = {"digest": "old", "files": {"a/1.png": "x"}}
+    old = {"fingerprint": fingerprint, "sizes": {"train": 10}}
+    new = {"fingerprint": {**fingerprint, "digest": "new"}, "sizes": {"train": 10}}
+    assert data_differences(old, {**new, "resize": PADDED}) == [
+        "the same files give other images: lenet-search 0.2 pads a non-square image to a "
+        "square, where earlier versions squashed it, and this study trained on squashed ones"
+    ]
+    assert data_differences({**old, "resize": PADDED}, {**new, "resize": PADDED}) == [
+        "the same files give other splits"
+    ]

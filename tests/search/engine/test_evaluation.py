@@ -20,7 +20,7 @@ def test_the_run_kept_each_test_images_prediction(finished_study: Path) -> None:
     evaluation = stored_test_evaluation(study, study.best_trial.number)
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
     predictions = load_predictions(store, evaluation.predictions_id)
-    n = study.user_attrs[records.DATA]["sizes"]["test"]
+    n = records.study_record(study, records.DATA)["sizes"]["test"]
     assert len(predictions.y_true) == len(predictions.y_pred) == evaluation.n_images == n
     assert predictions.probabilities.shape == (n, 3)
     assert predictions.probabilities.dtype == np.float16

@@ -7,9 +7,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.engine.optuna_internals import storage_of, trial_id
 from search.engine.recovery import fail_and_retry, recover_stale_trials
 from search.storage.database import open_storage
+from search.storage.optuna_internals import storage_of, trial_id
 from search.storage.records import RETRY_OF
 
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")

@@ -11,6 +11,7 @@ from optuna.trial import TrialState
 from search.config.study_file import load_config
 from search.data.loading import load_dataset
 from search.engine.runner import run_study
+from search.storage import records
 from search.storage.records import (
     TestEvaluation,
     evaluated_on_test,
@@ -37,7 +38,11 @@ def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -
         artifact = finished_study / "tiny_artifacts" / attrs["artifact_id"]
         assert artifact.is_file() and artifact.stat().st_size > 1000
     assert study.user_attrs["artifact_dir"] == str(finished_study.resolve() / "tiny_artifacts")
-    assert study.user_attrs["data"]["class_names"] == ["circle", "horizontal", "vertical"]
+    assert records.study_record(study, records.DATA)["class_names"] == [
+        "circle",
+        "horizontal",
+        "vertical",
+    ]
 
 
 def test_test_split_is_evaluated_once_for_the_best_trial(finished_study: Path) -> None:

@@ -11,6 +11,7 @@ from search.config.study_file import load_config
 from search.data.loading import load_dataset
 from search.engine.runner import run_study
 from search.errors import ConfigError, StorageError
+from search.storage import records
 from tests.helpers import copy_of, stored_study, write_study
 
 
@@ -34,7 +35,7 @@ def test_changed_settings_are_refused_unless_allowed(finished_study: Path, tmp_p
     config = dataclasses.replace(config, study=dataclasses.replace(config.study, n_trials=2))
     run_study(config, load_dataset(config.data), allow_changes=True)
     study = stored_study(folder)
-    assert study.user_attrs["settings_changes"] == [
+    assert records.study_record(study, records.SETTINGS_CHANGES) == [
         ["data.validation_split 0.25 -> 0.3", "search_space.epochs.high 3 -> 2"]
     ]
     run_study(config, load_dataset(config.data))  # the new settings are now the study's
@@ -99,8 +100,9 @@ def test_changed_data_is_refused_naming_the_change(finished_study: Path, tmp_pat
     )
     assert (folder / "tiny.db").read_bytes() == before
     result = run_study(config, load_dataset(config.data), allow_changes=True)
-    assert result.study.user_attrs["settings_changes"][-1][0].startswith("2 files added")
-    assert result.study.user_attrs["data"]["sizes"]["train"] == 34
+    changes = records.study_record(result.study, records.SETTINGS_CHANGES)
+    assert changes[-1][0].startswith("2 files added")
+    assert records.study_record(result.study, records.DATA)["sizes"]["train"] == 34
 
 
 def test_an_artifact_folder_serves_one_study(finished_study: Path, tmp_path: Path) -> None:

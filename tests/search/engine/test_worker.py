@@ -8,9 +8,9 @@ import pytest
 from optuna.trial import TrialState
 
 from search.engine.events import Progress
-from search.engine.optuna_internals import trial_id
 from search.engine.worker import RunLimits, reserve_trial, run_trials
 from search.storage.database import open_storage
+from search.storage.optuna_internals import trial_id
 
 
 class Budget:

@@ -17,6 +17,7 @@ from search.errors import ExportError, StorageError
 from search.outputs.export import export_trial
 from search.outputs.predict import predict_images
 from search.storage.artifacts import load_trial_model, open_artifact_store
+from search.storage.records import stored_test_evaluation
 from tests.helpers import copy_of, stored_study, write_study
 
 
@@ -54,11 +55,15 @@ def test_export_writes_model_savedmodel_and_card(exported: Path, finished_study:
     assert card["class_names"] == ["circle", "horizontal", "vertical"]
     assert card["input_shape"] == [28, 28, 1]
     assert card["preprocessing"]["color_mode"] == "grayscale"
-    assert (
-        card["test_accuracy"]
-        == study.user_attrs[f"test_evaluation_trial_{best.number}"]["accuracy"]
-    )
-    assert set(card["versions"]) == {"lenet-search", "tensorflow", "keras", "optuna", "numpy"}
+    assert card["test_accuracy"] == stored_test_evaluation(study, best.number).accuracy
+    assert set(card["versions"]) == {
+        "lenet-search",
+        "tensorflow",
+        "keras",
+        "optuna",
+        "numpy",
+        "ai-edge-litert",
+    }
     assert card["storage"] == "sqlite:///x.db"
 
 

@@ -1,4 +1,4 @@
-"""`predict` on real exports: photos of any size, transparency, inversion and unreadable files."""
+"""`predict` on real exports: photos of any size, transparency, either way round, unreadable."""
 
 from __future__ import annotations
 
@@ -16,14 +16,15 @@ from search.data.loading import load_dataset
 from search.data.record import pixel_stats
 from search.errors import ExportError
 from search.outputs.export import export_trial
-from search.outputs.predict import predict_images, prepare_image, read_model_card
+from search.outputs.predict import (
+    looks_inverted,
+    open_image,
+    predict_images,
+    prepare_image,
+    read_model_card,
+)
 from search.storage.artifacts import open_artifact_store
 from tests.helpers import pattern, stored_study
-
-DARK_ON_LIGHT = (
-    "looks unlike the training data (dark on light, the training images are light on dark); "
-    "try --invert"
-)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,13 @@ def exported(finished_study: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def card(exported: Path) -> dict:
     return read_model_card(exported)
+
+
+@pytest.fixture
+def full_card(card: dict) -> dict:
+    """The card, its training content filling the frame (as Fashion-MNIST's): the geometry of
+    a prepared image is then the photo's content's alone. (The shapes' is 0.89, the rings'.)"""
+    return {**card, "pixel_stats": {**card["pixel_stats"], "content": 1.0}}
 
 
 def background_of(card: dict) -> np.ndarray:
@@ -57,6 +65,7 @@ def test_pixel_stats_of_the_training_images() -> None:
         "mean": round(8.5 / 32, 4),
         "std": round(float(x.astype(np.float64).std()), 4),
         "background": [0.0],
+        "content": 0.625,  # the median of 2 of 4 (the centre) and 3 of 4 (with that pixel)
     }
 
 
@@ -69,8 +78,9 @@ def test_the_card_records_the_training_pixel_stats(card: dict, finished_study: P
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
 def test_transparency_is_composited_onto_the_training_background(
-    card: dict, tmp_path: Path, mode: str
+    full_card: dict, tmp_path: Path, mode: str
 ) -> None:
+    card = full_card
     # A cut-out: a light bar, opaque, on pixels that are white but fully transparent.
     rgba = np.full((40, 40, 4), 255, np.uint8)
     rgba[..., 3] = 0
@@ -88,71 +98,100 @@ def test_transparency_is_composited_onto_the_training_background(
     with Image.open(path) as reopened:
         assert reopened.mode == mode
 
-    array, warning = prepare_image(path, card)
+    array = prepare_image(open_image(path), card)
     assert array.shape == (28, 28, 1) and array.dtype == np.float32
     background = background_of(card)
     np.testing.assert_array_equal(array[:8], np.broadcast_to(background, (8, 28, 1)))
     np.testing.assert_array_equal(array[-8:], np.broadcast_to(background, (8, 28, 1)))
     assert background[0] < 0.5 and (array[12:16] == 1.0).all()  # the bar, not white all over
-    assert warning is None
 
 
-def test_a_photo_keeps_its_aspect_ratio_padded_with_the_background(
-    card: dict, tmp_path: Path
+def test_a_photo_is_cropped_to_its_content_and_keeps_its_aspect_ratio(
+    full_card: dict, tmp_path: Path
 ) -> None:
+    card = full_card
     photo = np.zeros((400, 300, 3), np.uint8)  # 300 wide, 400 high, light on dark
-    photo[100:300, 50:250] = 255  # a centred 200x200 square
+    photo[50:250, 20:120] = 255  # a 100 wide, 200 high rectangle, off-centre
     path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=95)
 
-    array, warning = prepare_image(path, card)
+    array = prepare_image(open_image(path), card)
     assert array.shape == (28, 28, 1)
-    # 300x400 fits as 21x28: 7 columns of padding, 4 on the left and 3 on the right (Pillow's
-    # ImageOps.pad rounds the half column up).
+    # The rectangle alone, 1:2, fits as 14x28, centred: 7 columns of padding on each side.
     background = background_of(card)
-    np.testing.assert_array_equal(array[:, :4], np.broadcast_to(background, (28, 4, 1)))
-    np.testing.assert_array_equal(array[:, 25:], np.broadcast_to(background, (28, 3, 1)))
+    np.testing.assert_array_equal(array[:, :7], np.broadcast_to(background, (28, 7, 1)))
+    np.testing.assert_array_equal(array[:, 21:], np.broadcast_to(background, (28, 7, 1)))
     rows, cols = np.nonzero(array[..., 0] > 0.5)
-    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (7, 20, 8, 21)  # square 14x14
-    assert warning is None
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (0, 27, 7, 20)
 
 
-def test_a_dark_on_light_image_is_warned_of_and_inverted_on_request(
+def test_content_takes_the_share_of_the_frame_the_training_images_content_did(
     card: dict, tmp_path: Path
 ) -> None:
+    digit_like = {**card, "pixel_stats": {**card["pixel_stats"], "content": 20 / 28}}
+    photo = np.zeros((90, 90), np.uint8)
+    photo[10:80, 30:60] = 255  # 30 wide, 70 high
+    path = tmp_path / "digit.png"
+    Image.fromarray(photo).save(path)
+    rows, cols = np.nonzero(prepare_image(open_image(path), digit_like)[..., 0] > 0.5)
+    assert rows.max() - rows.min() + 1 == 20  # as MNIST's digits: 20 pixels of 28 high
+
+
+def test_a_dark_on_light_image_inverted_is_light_on_the_training_background(
+    full_card: dict, tmp_path: Path
+) -> None:
+    card = full_card
     paper = np.full((40, 60), 230, np.uint8)  # dark ink on light paper, 60 wide
     paper[18:22, 10:50] = 20
     path = tmp_path / "paper.png"
     Image.fromarray(paper).save(path)
 
-    array, warning = prepare_image(path, card)
-    assert warning == DARK_ON_LIGHT
-    inverted, warning = prepare_image(path, card, invert=True)
-    assert warning is None
-    # Inverted, the paper is dark and the ink light; the padding is the training background.
+    inverted = prepare_image(open_image(path), card, inverted=True)
+    # Inverted, the paper is the background and the ink light: only the ink is kept, 10:1.
     background = background_of(card)
-    np.testing.assert_allclose(inverted[:4], np.broadcast_to(background, (4, 28, 1)), atol=1e-6)
-    # 60x40 fits as 28x19, rows 4 to 22; the ink is in row 13.
-    assert inverted[6, 5, 0] == pytest.approx(1 - 230 / 255, abs=1e-6)
-    assert inverted[13, 6:22].min() > 0.9  # the ink, now light
-
-    light_on_dark = tmp_path / "light.png"
-    Image.fromarray(255 - paper).save(light_on_dark)
-    assert prepare_image(light_on_dark, card, invert=True)[1] == (
-        "looks unlike the training data (dark on light after --invert, the training images are "
-        "light on dark); try without --invert"
-    )
+    np.testing.assert_allclose(inverted[:10], np.broadcast_to(background, (10, 28, 1)), atol=0.02)
+    assert inverted[13:15, 1:27].min() > 0.85  # the ink, now light, across the frame
+    # As it is, the paper differs from the background everywhere: nothing is cropped.
+    as_is = prepare_image(open_image(path), card)
+    assert as_is[6:20, :].mean() > 0.8  # light paper where the ink's rows are not
 
 
-def test_a_card_without_pixel_stats_pads_with_black_and_never_warns(
-    card: dict, tmp_path: Path
-) -> None:
+def test_a_card_without_pixel_stats_pads_with_black(card: dict, tmp_path: Path) -> None:
     old_card = {key: value for key, value in card.items() if key != "pixel_stats"}
     path = tmp_path / "paper.png"
     Image.fromarray(np.full((40, 60), 230, np.uint8)).save(path)
-    array, warning = prepare_image(path, old_card)
-    assert warning is None
+    array = prepare_image(open_image(path), old_card)
     assert (array[:4] == 0).all() and array[14, 14, 0] == pytest.approx(230 / 255)
+
+
+def test_auto_inverts_an_image_whose_border_is_the_other_way_round(
+    exported: Path, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(4)
+    light = tmp_path / "light.png"
+    Image.fromarray(pattern("horizontal", (40, 40), rng)).save(light)  # as it trained
+    dark = tmp_path / "dark.png"
+    Image.fromarray(255 - pattern("horizontal", (40, 40), rng)).save(dark)  # the other way
+    auto = predict_images(exported, [light, dark])
+    assert [p.inverted for p in auto] == [False, True]
+    forced = {way: predict_images(exported, [light, dark], invert=way) for way in ("no", "yes")}
+    assert auto[0].top == forced["no"][0].top and auto[1].top == forced["yes"][1].top
+    assert [p.inverted for p in forced["yes"]] == [True, True]
+    assert [p.inverted for p in forced["no"]] == [False, False]
+
+
+def test_a_border_nearer_the_inverse_background_means_inverted(full_card: dict) -> None:
+    from PIL import Image as PILImage
+
+    light_item = np.zeros((30, 30), np.uint8)
+    light_item[5:25, 5:25] = 240
+    assert looks_inverted(PILImage.fromarray(light_item), full_card) is False
+    assert looks_inverted(PILImage.fromarray(255 - light_item), full_card) is True
+    # An item that touches two edges (a trouser from the top to the bottom of the photo).
+    trouser = np.zeros((30, 30), np.uint8)
+    trouser[:, 8:22] = 220
+    assert looks_inverted(PILImage.fromarray(trouser), full_card) is False
+    assert looks_inverted(PILImage.fromarray(255 - trouser), full_card) is True
 
 
 def test_predict_converts_size_and_colour(exported: Path, tmp_path: Path) -> None:
@@ -168,15 +207,15 @@ def test_predict_converts_size_and_colour(exported: Path, tmp_path: Path) -> Non
         assert len(prediction.top) == 2
         assert prediction.top[0][1] >= prediction.top[1][1]
         assert {name for name, _ in prediction.top} <= {"circle", "horizontal", "vertical"}
-        assert prediction.warning is None and prediction.error is None
+        assert prediction.error is None and prediction.inverted is not None
 
 
 def test_predict_without_an_export(tmp_path: Path) -> None:
     with pytest.raises(ExportError) as error:
         predict_images(tmp_path, [tmp_path / "a.png"])
     assert str(error.value) == (
-        f"no exported model in {tmp_path} (expected model.keras and model_card.json, "
-        "which `lenet-search export` writes)"
+        f"no exported model in {tmp_path} (expected model_card.json beside "
+        "model.keras or model.tflite, which `lenet-search export` writes)"
     )
 
 
@@ -200,7 +239,6 @@ def mixed_files(tmp_path: Path) -> list[Path]:
 def expected_stderr(files: list[Path]) -> str:
     good, not_image, missing, truncated, paper = files
     return (
-        f"Warning: {paper}: {DARK_ON_LIGHT}\n"
         f"Error: 3 of 5 images could not be read: {not_image} (not an image), "
         f"{missing} (no such file), {truncated} (truncated)\n"
     )
@@ -215,7 +253,7 @@ def test_the_command_prints_every_readable_image_and_lists_the_rest(
     lines = out.splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [str(mixed_files[0]), str(mixed_files[4])]
     for line in lines:
-        shown = line.split(": ", 1)[1].split(", ")
+        shown = line.split(": ", 1)[1].removesuffix(" (inverted)").split(", ")
         assert {part.rsplit(" ", 1)[0] for part in shown} == {"circle", "horizontal", "vertical"}
         assert all(part.endswith("%") for part in shown)
 
@@ -231,11 +269,11 @@ def test_the_command_writes_json(
     assert [record["path"] for record in records] == [str(path) for path in mixed_files]
     good, not_image, missing, truncated, paper = records
     for record in (good, paper):
-        assert set(record) == {"path", "top", "warning"}
+        assert set(record) == {"path", "top", "inverted"}
         assert [set(entry) for entry in record["top"]] == [{"class", "probability"}] * 2
         assert record["top"][0]["probability"] >= record["top"][1]["probability"]
-    assert good["warning"] is None and paper["warning"] == DARK_ON_LIGHT
-    assert [(r["top"], r["warning"], r["error"]) for r in (not_image, missing, truncated)] == [
+        assert isinstance(record["inverted"], bool)  # the decision, image by image
+    assert [(r["top"], r["inverted"], r["error"]) for r in (not_image, missing, truncated)] == [
         ([], None, "not an image"),
         ([], None, "no such file"),
         ([], None, "truncated"),
@@ -246,7 +284,7 @@ def test_the_command_succeeds_when_every_image_is_read(
     exported: Path, mixed_files: list[Path], capsys: pytest.CaptureFixture
 ) -> None:
     paper = str(mixed_files[4])
-    assert main(["predict", str(exported), paper, "--invert", "--top", "1"]) == 0
+    assert main(["predict", str(exported), paper, "--invert", "yes", "--top", "1"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out.startswith(f"{paper}: ") and out.count("\n") == 1
+    assert out.startswith(f"{paper}: ") and out.endswith(" (inverted)\n")

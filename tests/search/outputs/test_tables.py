@@ -12,7 +12,13 @@ import pytest
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from search.outputs.tables import TABLE_WIDTH, best_output, best_report, trials_output
+from search.outputs.tables import (
+    TABLE_WIDTH,
+    best_output,
+    best_report,
+    thin_numbers,
+    trials_output,
+)
 from search.storage import records
 from search.storage.records import (
     EnsembleChoice,
@@ -35,7 +41,8 @@ def add(study: optuna.Study, state: TrialState, params: dict, curve: list[float]
     study.add_trial(
         create_trial(
             state=state,
-            value=max(curve) if state == TrialState.COMPLETE else None,
+            # As study.tell records them: a pruned trial's value is its last reported one.
+            value={TrialState.COMPLETE: max(curve), TrialState.PRUNED: curve[-1]}.get(state),
             params=params,
             distributions={name: SPACE[name] for name in params},
             intermediate_values=dict(enumerate(curve, start=1)),
@@ -150,7 +157,7 @@ def test_csv_and_json_read_back_as_the_database_has_them(study) -> None:
     assert frame["fail_reason"][3] == study.trials[3].user_attrs[records.FAIL_REASON]
     rows = json.loads(trials_output(study, "json"))
     assert [row["number"] for row in rows] == [0, 1, 2, 3]
-    assert rows[1]["curve"] == {"1": 0.5, "2": 0.6, "3": 0.61} and rows[1]["value"] is None
+    assert rows[1]["curve"] == {"1": 0.5, "2": 0.6, "3": 0.61} and rows[1]["value"] == 0.61
     assert rows[2]["best"] and rows[2]["value"] == study.best_value
     assert rows[0]["params"]["batch_size"] == 32
 
@@ -224,3 +231,24 @@ def test_best_says_when_the_best_alone_beat_every_ensemble(study) -> None:
         "chosen": {"size": 5, "considered": [2, 0], "val_accuracies": [0.9, 0.85]},
         "current": True,
     }
+
+
+def test_a_pruned_trials_value_is_its_last_as_optuna_records_it(study) -> None:
+    [pruned] = [r for r in json.loads(trials_output(study, "json")) if r["state"] == "PRUNED"]
+    assert pruned["value"] == 0.61 == study.trials[1].value  # trials_dataframe's value too
+    frame = pd.read_csv(io.StringIO(trials_output(study, "csv")))
+    assert frame.loc[frame["state"] == "PRUNED", "value"].tolist() == [0.61]
+    row = next(line for line in trials_output(study).splitlines() if "PRUNED" in line)
+    assert " - " in row and row.endswith("pruned at epoch 3 (0.6100)")  # the table says which
+
+
+def test_best_warns_where_a_few_images_decided() -> None:
+    assert thin_numbers(0.9, 12) == [
+        "only 12 validation images: one is 8.3 points, and the 95% interval of 0.9000 is 0.6461 "
+        "to 0.9851; more images (or a larger validation_split) tell trials apart"
+    ]
+    assert thin_numbers(1.0, 6000) == [
+        "100% on validation: the split no longer tells the best trials apart; judge them by the "
+        "test accuracy, and give the study more (or harder) validation images"
+    ]
+    assert thin_numbers(0.91, 6000) == [] and thin_numbers(0.91, None) == []

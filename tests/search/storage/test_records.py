@@ -13,9 +13,12 @@ from search.storage.records import (
     TestEvaluation,
     TrialRecord,
     ensure_uid,
+    evaluated_on_test,
     recorded_artifacts,
+    set_study_record,
     store_test_evaluation,
     stored_test_evaluation,
+    study_record,
     study_uid,
     trial_summary,
 )
@@ -101,3 +104,21 @@ def test_the_recorded_artifact_store(tmp_path: Path, monkeypatch: pytest.MonkeyP
         'study "r": its artifact store "s3://bucket/models" needs the Python package boto3, '
         "which is not installed; install it with: pip install 'lenet-search[s3]'"
     )
+
+
+def test_records_are_kept_out_of_the_dashboards_user_attributes() -> None:
+    study = optuna.create_study(study_name="r")
+    set_study_record(study, records.CONFIG, {"study": {"seed": 0}, "long": "x" * 5000})
+    assert study_record(study, records.CONFIG)["long"] == "x" * 5000
+    assert study.user_attrs == {}  # what optuna-dashboard's table lists
+
+
+def test_records_of_studies_made_before_are_read_from_their_user_attributes() -> None:
+    study = optuna.create_study(study_name="old")
+    study.set_user_attr(records.DATA, {"dataset": "mnist"})
+    study.set_user_attr("test_evaluation_trial_3", {"loss": 0.3, "accuracy": 0.9})
+    assert study_record(study, records.DATA) == {"dataset": "mnist"}
+    assert stored_test_evaluation(study, 3) == TestEvaluation(3, 0.3, 0.9)
+    assert evaluated_on_test(study) == [3]
+    set_study_record(study, records.DATA, {"dataset": "fashion_mnist"})  # a resume records anew
+    assert study_record(study, records.DATA) == {"dataset": "fashion_mnist"}

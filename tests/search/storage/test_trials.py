@@ -43,3 +43,8 @@ def test_a_tally_adds_the_trials_a_run_ends() -> None:
     counted.add(6, "FAIL", None)
     assert (counted.complete, counted.pruned, counted.failed) == (2, 1, 1)
     assert (counted.best_number, counted.best_value) == (4, 0.8)
+
+
+def test_one_trial_is_one_trial() -> None:
+    assert StudyTally(complete=1).summary() == "1 trial: 1 complete"
+    assert StudyTally(complete=1, pruned=1).summary() == "2 trials: 1 complete, 1 pruned"

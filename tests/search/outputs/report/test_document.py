@@ -165,7 +165,7 @@ def test_report_of_a_study_file(
     assert f'data-images="{wrong}"' in text
     if wrong == 0:
         assert "The model classified every test image correctly." in text
-    train = study.user_attrs[records.DATA]["sizes"]["train"]
+    train = records.study_record(study, records.DATA)["sizes"]["train"]
     for shown in ("tiny.db", "2 (2 complete)", "circle, horizontal, vertical", f"{train} train"):
         assert shown in text
 

@@ -8,7 +8,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.engine.optuna_internals import (
+from search.storage.optuna_internals import (
     grace_period,
     reseed_tpe,
     stale_trial_ids,

@@ -1,13 +1,17 @@
 """The private Optuna APIs lenet-search needs, in one place (``pyproject.toml`` pins Optuna
-below the next major version for them; ``tests/search/engine/test_optuna_internals.py`` fails
+below the next major version for them; ``tests/search/storage/test_optuna_internals.py`` fails
 if one changes).
 
-Optuna has no public way to reseed a sampler per trial, to reach a study's storage or a trial's
-id, or to list the trials whose heartbeat stopped without failing them at once (its own
-``fail_stale_trials`` does not let us give the reason or retry the way we need).
+Optuna has no public way to reseed a sampler per trial, to reach a study's storage, its id or a
+trial's, to list the trials whose heartbeat stopped without failing them at once (its own
+``fail_stale_trials`` does not let us give the reason or retry the way we need), or to keep
+records in a study's system attributes (``Study.system_attrs`` is deprecated; the storage's
+methods are public, the study's id is not).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import optuna
 
@@ -20,6 +24,15 @@ def storage_of(study: optuna.Study) -> optuna.storages.BaseStorage:
 def trial_id(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     """The storage's id of a trial (its number counts within the study, the id in the storage)."""
     return trial._trial_id
+
+
+def study_system_attrs(study: optuna.Study) -> dict[str, Any]:
+    """The study's system attributes, which optuna-dashboard does not list."""
+    return storage_of(study).get_study_system_attrs(study._study_id)
+
+
+def set_study_system_attr(study: optuna.Study, key: str, value: Any) -> None:
+    storage_of(study).set_study_system_attr(study._study_id, key, value)
 
 
 def stale_trial_ids(study: optuna.Study) -> list[int]:

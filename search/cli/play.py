@@ -1,0 +1,71 @@
+"""`play`: rock-paper-scissors against the computer, a round per photo of your hand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from search.cli.common import EXIT_USAGE, Command, add_format_flag
+from search.errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "export_dir", type=Path, help="an export of a rock/paper/scissors image-folder study"
+    )
+    parser.add_argument("photos", type=Path, nargs="+", help="photos of your hand, a round each")
+    parser.add_argument(
+        "--seed", type=int, help="seed of the computer's moves (default: new every game)"
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.6,
+        metavar="P",
+        help="below this probability the hand is unclear and the round is played again (0.6)",
+    )
+    add_format_flag(parser, ("table", "json"), "table: a line per round; json: one object")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from search.outputs.play import Game, moves_of, round_text
+    from search.outputs.predict import predict_images, read_model_card, unreadable_summary
+    from search.runtime.tensorflow import start_tensorflow
+
+    if not 0 <= args.min_confidence <= 1:
+        raise ConfigError(
+            f"--min-confidence must be a probability from 0 to 1, got {args.min_confidence}"
+        )
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError(f"--seed must be a non-negative integer, got {args.seed}")
+    class_names = read_model_card(args.export_dir)["class_names"]
+    move_of = dict(zip(class_names, moves_of(class_names), strict=True))  # "Rock" -> "rock"
+    start_tensorflow()
+    predictions = predict_images(args.export_dir, args.photos, top_k=1)
+    game = Game(args.seed, args.min_confidence)
+    for prediction in predictions:
+        if prediction.error is None:
+            name, probability = prediction.top[0]
+            played = game.play(str(prediction.path), move_of[name], probability)
+            if args.format == "table":
+                print(round_text(played, args.min_confidence))
+    if args.format == "json":
+        rounds = [played.to_dict() for played in game.rounds]
+        print(json.dumps({"rounds": rounds, "score": game.score.__dict__}, indent=2))
+    else:
+        print(f"final score: {game.score}")
+    unreadable = unreadable_summary(predictions)
+    if unreadable is not None:
+        print(f"Error: {unreadable}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+COMMAND = Command(
+    "play",
+    "play rock-paper-scissors against the computer, a photo of your hand a round",
+    add_arguments,
+    handle,
+)

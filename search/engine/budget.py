@@ -1,0 +1,67 @@
+"""A size budget the search respects: configurations over ``[search_space] max_params`` or
+``max_mflops`` are never trained, and the sampler learns where they are.
+
+A LeNet's size is known before it trains (``models.count_params``, ``forward_flops``), so a
+trial over the budget is pruned at once, its size and the reason recorded. Every trial also
+gets its size against the budget as constraints (``Trial.set_constraint``, which TPE reads: an
+infeasible trial counts among the worst), so that TPE samples inside the budget rather than
+again and again over it. Every COMPLETE trial is then within the budget: best, export and
+report mean "best within the budget" with nothing more to do.
+"""
+
+from __future__ import annotations
+
+from models import LeNetArchitecture, count_params, forward_flops
+from search.config.settings import SizeBudget, StudyConfig
+from search.errors import ConfigError
+from search.space.hyperparameters import architecture
+from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
+
+
+def size_constraints(budget: SizeBudget, param_count: int, flops: int) -> dict[str, float]:
+    """The trial's constraints for TPE (``Trial.set_constraint``; none without a budget): its
+    size over each limit, as a fraction of it, feasible at 0 or below."""
+    constraints = {}
+    if budget.max_params is not None:
+        constraints["max_params"] = param_count / budget.max_params - 1
+    if budget.max_mflops is not None:
+        constraints["max_mflops"] = flops / 1e6 / budget.max_mflops - 1
+    return constraints
+
+
+def smallest_network(
+    space: dict[str, Param], input_shape: tuple[int, int, int], n_classes: int
+) -> LeNetArchitecture:
+    """The smallest network of the search space: a LeNet grows with each of its widths."""
+    return architecture(
+        {name: _least(param) for name, param in space.items()}, input_shape, n_classes
+    )
+
+
+def check_budget(config: StudyConfig, input_shape: tuple[int, int, int], n_classes: int) -> None:
+    """Refuse, before anything trains, a budget that no configuration of the space meets.
+
+    Raises:
+        ConfigError: even the smallest network is over the budget.
+    """
+    smallest = smallest_network(config.search_space, input_shape, n_classes)
+    excess = config.budget.excess(count_params(smallest), forward_flops(smallest))
+    if excess is not None:
+        widths = (
+            f"conv1 {smallest.conv1_channels}, conv2 {smallest.conv2_channels}, "
+            f"dense {smallest.dense_units}"
+        )
+        where = f"{config.path}: " if config.path is not None else ""
+        raise ConfigError(
+            f"{where}[search_space] no configuration is within the size budget: the smallest "
+            f"network of the search space ({widths}) has {excess}"
+        )
+
+
+def _least(param: Param) -> int | float:
+    if isinstance(param, IntRange | FloatRange):
+        return param.low
+    if isinstance(param, Choices):
+        return min(param.choices)
+    assert isinstance(param, Fixed)
+    return param.value

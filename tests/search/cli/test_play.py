@@ -1,0 +1,97 @@
+"""`play` end to end: an image folder of rock, paper and scissors the test draws, a study run
+on it, its export, and rounds played against the computer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers import command, pattern, write_study
+
+# Three clearly different drawn shapes stand in for the three gestures.
+GESTURES = {"Rock": "circle", "Paper": "horizontal", "Scissors": "vertical"}
+
+
+@pytest.fixture(scope="module")
+def rps_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rps")
+    rng = np.random.default_rng(0)
+    for gesture, shape in GESTURES.items():
+        (folder / "hands" / gesture).mkdir(parents=True)
+        for n in range(20):
+            Image.fromarray(pattern(shape, (36, 36), rng)).save(
+                folder / "hands" / gesture / f"{n}.png"
+            )
+    study_file = write_study(
+        folder,
+        name="rps",
+        data={"dataset": "hands"},
+        search_space={"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "epochs": 3},
+    )
+    assert command("run", str(study_file), "--quiet").returncode == 0
+    assert command("export", str(study_file), "--output", str(folder / "export")).returncode == 0
+    return folder / "export"
+
+
+@pytest.mark.slow
+def test_a_game_is_a_round_a_photo_with_the_score(rps_export: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    photos = []
+    for gesture, shape in GESTURES.items():
+        photo = tmp_path / f"{gesture.lower()}.jpg"
+        Image.fromarray(pattern(shape, (120, 90), rng)).save(photo)  # a larger photo, say
+        photos.append(str(photo))
+    table = command("play", str(rps_export), *photos, "--seed", "3")
+    assert table.returncode == 0 and table.stderr == "", table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith("round 1: the computer plays ")
+    assert lines[-1].startswith("final score: you ")
+    shown = command("play", str(rps_export), *photos, "--seed", "3", "--format", "json")
+    game = json.loads(shown.stdout)
+    assert [r["photo"] for r in game["rounds"]] == photos
+    for played, line in zip(game["rounds"], lines, strict=False):
+        assert f"the computer plays {played['computer']};" in line
+        if played["outcome"] != "replay":
+            assert played["seen"] in ("rock", "paper", "scissors")
+    counted = [r["outcome"] for r in game["rounds"] if r["outcome"] != "replay"]
+    assert game["score"] == {
+        "you": counted.count("win"),
+        "computer": counted.count("lose"),
+        "draws": counted.count("draw"),
+    }
+    # The same seed, the same moves; a hand the model is unsure of replays the round.
+    again = json.loads(
+        command("play", str(rps_export), *photos, "--seed", "3", "--format", "json").stdout
+    )
+    assert [r["computer"] for r in again["rounds"]] == [r["computer"] for r in game["rounds"]]
+    strict = json.loads(
+        command(
+            "play", str(rps_export), *photos, "--seed", "3", "--format", "json",
+            "--min-confidence", "1",
+        ).stdout
+    )  # fmt: skip
+    for played in strict["rounds"]:
+        assert (played["outcome"] == "replay") == (played["probability"] < 1)
+    for before, after in zip(strict["rounds"], strict["rounds"][1:], strict=False):
+        if before["outcome"] == "replay":  # the same round, against the same move
+            assert (after["number"], after["computer"]) == (before["number"], before["computer"])
+
+
+@pytest.mark.slow
+def test_an_export_of_other_classes_cannot_play(finished_study: Path, tmp_path: Path) -> None:
+    export = tmp_path / "shapes"
+    assert (
+        command("export", str(finished_study / "tiny.toml"), "--output", str(export)).returncode
+        == 0
+    )
+    photo = next((finished_study / "shapes" / "circle").glob("*.png"))
+    result = command("play", str(export), str(photo))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: this export's classes are circle, horizontal, vertical; playing needs a model of "
+        "exactly rock, paper and scissors (any case, any order)\n"
+    )
