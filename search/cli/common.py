@@ -48,10 +48,20 @@ def add_study_target(parser: argparse.ArgumentParser, *, artifacts: bool = False
         add_artifacts_flag(parser)
 
 
+DASHBOARD_HOST, DASHBOARD_PORT = "127.0.0.1", 8080  # `dashboard`'s defaults; `run` names them
+
+
+def default_export_folder(study_name: str) -> Path:
+    """Where `export` writes when no --output is given: exported/<study> here."""
+    from search.outputs.text import safe_name
+
+    return Path("exported") / safe_name(study_name)
+
+
 def add_storage_flag(
-    parser: argparse.ArgumentParser, help: str, *, required: bool = False, dest: str = "storage"
+    parser: argparse.ArgumentParser, help: str, *, required: bool = False
 ) -> None:
-    parser.add_argument("--storage", metavar="URL", required=required, dest=dest, help=help)
+    parser.add_argument("--storage", metavar="URL", required=required, help=help)
 
 
 def add_study_name_flag(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -63,10 +73,8 @@ def add_study_name_flag(parser: argparse.ArgumentParser, *, required: bool = Fal
 def add_artifacts_flag(
     parser: argparse.ArgumentParser,
     help: str = "the study's artifact store (default: as recorded)",
-    *,
-    dest: str = "artifacts",
 ) -> None:
-    parser.add_argument("--artifacts", metavar="DIR|s3://BUCKET/PREFIX", dest=dest, help=help)
+    parser.add_argument("--artifacts", metavar="DIR|s3://BUCKET/PREFIX", help=help)
 
 
 def add_format_flag(

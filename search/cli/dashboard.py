@@ -5,14 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from search.cli.common import Command, add_study_target, open_study
+from search.cli.common import (
+    DASHBOARD_HOST,
+    DASHBOARD_PORT,
+    Command,
+    add_study_target,
+    open_study,
+)
 from search.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_study_target(parser, artifacts=True)
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to serve on (8080)")
+    parser.add_argument(
+        "--host", default=DASHBOARD_HOST, help=f"address to serve on ({DASHBOARD_HOST})"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DASHBOARD_PORT, help=f"port to serve on ({DASHBOARD_PORT})"
+    )
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     require_same_data(study, dataset, config.data, "its test accuracy would not be comparable")
     start_tensorflow()
     evaluate_best_on_test(study, dataset, store)  # as `run` does: the best, then the ensemble
-    evaluate_ensemble_on_test(study, dataset, store, size)
+    evaluate_ensemble_on_test(study, dataset, store, size, config.budget)
     print(best_report(study))
     return 0
 

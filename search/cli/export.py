@@ -9,6 +9,7 @@ from pathlib import Path
 from search.cli.common import (
     Command,
     add_study_target,
+    default_export_folder,
     open_study,
     recorded_config,
     required_artifacts,
@@ -51,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     from search.data.record import require_same_data
     from search.outputs.export import ExportFormat, export_ensemble, export_trial
     from search.outputs.litert import require_interpreter
-    from search.outputs.text import format_bytes, safe_name
+    from search.outputs.text import format_bytes
     from search.runtime.tensorflow import start_tensorflow
     from search.storage.artifacts import open_artifact_store
 
@@ -59,7 +60,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.format == "litert":
         require_interpreter()
     target = open_study(args)
-    output = args.output or Path("exported") / safe_name(target.study.study_name)
+    output = args.output or default_export_folder(target.study.study_name)
     store = open_artifact_store(required_artifacts(target), create=False)
     config = recorded_config(target)
     dataset = load_dataset(config.data)  # the validation split, to measure the export on
@@ -116,9 +117,11 @@ def accuracy_text(card: dict) -> str:
             f"{card['exported_validation_accuracy']:.4f} as exported in float32"
         )
     return text
-    return 0
 
 
 COMMAND = Command(
-    "export", "write a trial's model, a SavedModel and a model card", add_arguments, handle
+    "export",
+    "write a trial's model (or the ensemble) for use: Keras files or a LiteRT file, with a card",
+    add_arguments,
+    handle,
 )

@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--invert",
         choices=INVERT_CHOICES,
         default="auto",
-        help="classify each image inverted (1 - x), as it is, or (auto, the default) whichever "
-        "way round the model is surer of: a dark shoe on white paper, for Fashion-MNIST",
+        help="classify each image inverted (1 - x), as it is, or (auto, the default) inverted "
+        "where its border is nearer the inverse of the training background: a dark shoe on "
+        "white paper, for Fashion-MNIST",
     )
     add_format_flag(
         parser,
@@ -37,7 +38,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top must be a positive integer, got {args.top}")
     start_tensorflow()
     predictions = predict_images(args.export_dir, args.images, top_k=args.top, invert=args.invert)
-    classes = max((len(p.top) for p in predictions), default=args.top)
+    read = [p for p in predictions if p.error is None]
+    classes = max((len(p.top) for p in read), default=args.top)  # no warning if none was read
     if args.top > classes:
         print(
             f"Warning: --top {args.top}: the model knows {classes} classes; all {classes} shown",

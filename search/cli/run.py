@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from search.cli.common import (
+    DASHBOARD_HOST,
+    DASHBOARD_PORT,
     EXIT_INTERRUPTED,
     EXIT_NO_MODEL,
     Command,
     add_artifacts_flag,
     add_storage_flag,
     add_study_name_flag,
+    default_export_folder,
     open_study,
     recorded_config,
 )
@@ -158,15 +161,14 @@ def _run_trials(
 
 def _next_steps(config: StudyConfig, named_by: str) -> str:
     """Where the models are, and the commands that use them."""
-    from search.outputs.text import safe_name
-
+    dashboard = f"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}/dashboard/"
     return "\n".join(
         [
             f"models: {config.study.artifacts} (each complete trial's, at its best epoch)",
             "next:",
-            f"  lenet-search export {named_by}      # exported/{safe_name(config.study.name)}",
+            f"  lenet-search export {named_by}      # {default_export_folder(config.study.name)}",
             f"  lenet-search report {named_by}      # one HTML page of the study",
-            f"  lenet-search dashboard {named_by}   # http://127.0.0.1:8080/dashboard/",
+            f"  lenet-search dashboard {named_by}   # {dashboard}",
         ]
     )
 

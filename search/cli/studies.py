@@ -56,6 +56,10 @@ def handle(args: argparse.Namespace) -> int:
     study_file = Path(words[0]) if words else None
     if study_file is not None and args.storage is not None:
         raise ConfigError("give a study file or --storage, not both")
+    if study_file is not None and args.study_name is not None:
+        raise ConfigError(
+            f"{study_file} names its study; --study-name goes with --storage (or studies/*.db)"
+        )
     if not deleting:
         for flag, value in (("--study-name", args.study_name), ("--artifacts", args.artifacts)):
             if value is not None:
@@ -87,7 +91,9 @@ def _urls(args: argparse.Namespace, study_file: Path | None) -> list[str]:
 
 def _listing(summaries: list, fmt: str) -> str:
     import json
-    from dataclasses import asdict
+    from dataclasses import asdict, fields
+
+    from search.storage.studies import StudySummary
 
     if fmt == "table":
         from search.outputs.tables import studies_table
@@ -98,7 +104,7 @@ def _listing(summaries: list, fmt: str) -> str:
         return json.dumps(rows, indent=2)
     import pandas as pd
 
-    columns = list(summaries[0].__dataclass_fields__) if summaries else []
+    columns = [field.name for field in fields(StudySummary)]  # a header even for no studies
     frame = pd.DataFrame(rows, columns=columns).astype({"best_trial": "Int64"})
     return frame.to_csv(index=False).rstrip("\n")
 

@@ -100,11 +100,22 @@ class SizeBudget:
     max_params: int | None = None  # trainable parameters
     max_mflops: float | None = None  # millions of floating-point operations per image, forward
 
+    def overruns(self, param_count: int, flops: int) -> dict[str, float]:
+        """A network's size over each limit, as a fraction of it (within at 0 or below): the
+        trial's constraints for TPE (``Trial.set_constraint``); none without a budget."""
+        overruns = {}
+        if self.max_params is not None:
+            overruns["max_params"] = param_count / self.max_params - 1
+        if self.max_mflops is not None:
+            overruns["max_mflops"] = flops / 1e6 / self.max_mflops - 1
+        return overruns
+
     def excess(self, param_count: int, flops: int) -> str | None:
         """Why a network of this size is over the budget; None when it is within it."""
-        if self.max_params is not None and param_count > self.max_params:
+        overruns = self.overruns(param_count, flops)
+        if overruns.get("max_params", 0) > 0:
             return f"{param_count:,} parameters, over max_params = {self.max_params:,}"
-        if self.max_mflops is not None and flops / 1e6 > self.max_mflops:
+        if overruns.get("max_mflops", 0) > 0:
             return f"{flops / 1e6:.3g} MFLOPs, over max_mflops = {self.max_mflops:g}"
         return None
 
@@ -114,8 +125,9 @@ BUDGET_KEYS = ("max_params", "max_mflops")  # in [search_space], beside the hype
 
 @dataclass(frozen=True)
 class EnsembleSettings:
-    # The mean of the class probabilities of the `size` COMPLETE trials best by validation
-    # accuracy, evaluated once on the test split at the end of `run`; 0 turns it off.
+    # Of the `size` COMPLETE trials best by validation accuracy, the mean of the class
+    # probabilities of the first k, k chosen on validation (engine.ensemble), evaluated once
+    # on the test split at the end of `run`; 0 turns it off.
     size: int = 5
 
 

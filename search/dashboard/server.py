@@ -34,6 +34,9 @@ def check_address(host: str, port: int) -> None:
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As the server's own socket does (wsgiref): a port whose last connections are
+            # still closing is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as e:
         raise LenetSearchError(_cannot(host, port, e)) from None

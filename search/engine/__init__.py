@@ -8,6 +8,8 @@ best one evaluated on the test split.
 ``objective``, ``training``: one trial, and the lean training loop. ``precision``: float32 or
 mixed_bfloat16. ``sampler``, ``pruning``: TPE reseeded per trial, the configured pruner.
 ``recovery``: trials of dead workers failed and retried. ``evaluation``: the one use of the test
-split. ``events``: what a run reports as it goes. (The private Optuna APIs it needs are
+split, and ``ensemble``: the study's best trials as one model. ``budget``: the size budget
+checked before anything trains. ``plan``: how many workers, on which cores or GPUs.
+``events``: what a run reports as it goes. (The private Optuna APIs it needs are
 ``storage.optuna_internals``.)
 """

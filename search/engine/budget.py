@@ -2,31 +2,23 @@
 ``max_mflops`` are never trained, and the sampler learns where they are.
 
 A LeNet's size is known before it trains (``models.count_params``, ``forward_flops``), so a
-trial over the budget is pruned at once, its size and the reason recorded. Every trial also
-gets its size against the budget as constraints (``Trial.set_constraint``, which TPE reads: an
-infeasible trial counts among the worst), so that TPE samples inside the budget rather than
-again and again over it. Every COMPLETE trial is then within the budget: best, export and
-report mean "best within the budget" with nothing more to do.
+trial over the budget is pruned at once (``engine.objective``), its size and the reason
+recorded. Every trial also gets its size against the budget as constraints
+(``SizeBudget.overruns`` to ``Trial.set_constraint``, which TPE reads: an infeasible trial
+counts among the worst), so that TPE samples inside the budget rather than again and again
+over it. Every COMPLETE trial is then within the budget, so best, export and report mean
+"best within the budget"; an ensemble's members, summed, are kept within it too
+(``engine.ensemble.within_budget``). Here: the check, before anything trains, that the space
+can meet the budget at all.
 """
 
 from __future__ import annotations
 
 from models import LeNetArchitecture, count_params, forward_flops
-from search.config.settings import SizeBudget, StudyConfig
+from search.config.settings import StudyConfig
 from search.errors import ConfigError
 from search.space.hyperparameters import architecture
 from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
-
-
-def size_constraints(budget: SizeBudget, param_count: int, flops: int) -> dict[str, float]:
-    """The trial's constraints for TPE (``Trial.set_constraint``; none without a budget): its
-    size over each limit, as a fraction of it, feasible at 0 or below."""
-    constraints = {}
-    if budget.max_params is not None:
-        constraints["max_params"] = param_count / budget.max_params - 1
-    if budget.max_mflops is not None:
-        constraints["max_mflops"] = flops / 1e6 / budget.max_mflops - 1
-    return constraints
 
 
 def smallest_network(

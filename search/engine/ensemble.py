@@ -4,7 +4,8 @@ A study trains dozens of good models and keeps one; the mean of the softmax outp
 best by validation accuracy is often more accurate than the best alone (measured: the README's
 Benchmarks), but not when the runners-up are much weaker (a short study's). So, on the
 validation split alone: of the ``size`` best trials, the mean of the first k, for the k whose
-mean scores best there; k = 1 (the best alone) means no ensemble. Members are weighted alike,
+mean scores best there; k = 1 (the best alone) means no ensemble. Under a size budget only as
+many of the best as fit in it, summed, are considered. Members are weighted alike,
 each rebuilt in float32 with its saved weights. An ensemble is evaluated once on the test split
 per set of members, at the end of `run` (the process that made the study, never a `worker`),
 and stored on the study as the best trial's evaluation is; `export --ensemble` builds the very
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import optuna
 
+from search.config.settings import SizeBudget
 from search.data.dataset import Dataset
 from search.engine.evaluation import load_predictions, saved_model_id
 from search.stats import paired_difference
@@ -39,7 +41,11 @@ BATCH_SIZE = 1024
 
 
 def evaluate_ensemble_on_test(
-    study: optuna.Study, dataset: Dataset, store: ArtifactStore, size: int
+    study: optuna.Study,
+    dataset: Dataset,
+    store: ArtifactStore,
+    size: int,
+    budget: SizeBudget = SizeBudget(),
 ) -> EnsembleEvaluation | None:
     """Choose the study's ensemble on validation and, if its members are new, evaluate it on the
     test split; both are stored. None when ``size`` is 0, fewer than 2 trials completed, or the
@@ -49,6 +55,7 @@ def evaluate_ensemble_on_test(
     trial's stored test predictions.
     """
     considered = ensemble_members(study, size) if size >= 2 else []
+    considered = within_budget(study, considered, budget)
     if len(considered) < 2:
         return None
     networks: dict[int, Any] = {}
@@ -70,6 +77,21 @@ def evaluate_ensemble_on_test(
         evaluation = _evaluate(study, dataset, store, model, choice)
     store_ensemble_evaluation(study, evaluation)
     return evaluation
+
+
+def within_budget(study: optuna.Study, ranked: list[int], budget: SizeBudget) -> list[int]:
+    """The first of the ``ranked`` trials whose sizes, summed, are within the size budget: an
+    ensemble is one model, and a budget is for the model a user exports."""
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    kept: list[int] = []
+    params = flops = 0
+    for number in ranked:
+        params += trials[number].user_attrs.get(records.PARAM_COUNT, 0)
+        flops += trials[number].user_attrs.get(records.FLOPS, 0)
+        if budget.excess(params, flops) is not None:
+            break
+        kept.append(number)
+    return kept
 
 
 def ensemble_model(

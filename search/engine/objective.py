@@ -13,7 +13,6 @@ from models import count_params, forward_flops
 from search.config.settings import StudyConfig
 from search.dashboard.pictures import upload_trial_pictures
 from search.data.dataset import Dataset
-from search.engine.budget import size_constraints
 from search.engine.events import Progress
 from search.engine.training import EpochResult, Training, TrainingData
 from search.space.hyperparameters import architecture, training_params, worth_showing
@@ -50,19 +49,18 @@ class Objective:
         arch = architecture(values, self.dataset.input_shape, len(self.dataset.class_names))
         params = training_params(values)
         seed = trial_seed(self.config.study.seed, trial.number)
+        param_count, flops = count_params(arch), forward_flops(arch)
         for key, value in (
             (records.HYPERPARAMETERS, values),
-            (records.PARAM_COUNT, count_params(arch)),
-            (records.FLOPS, forward_flops(arch)),
+            (records.PARAM_COUNT, param_count),
+            (records.FLOPS, flops),
             (records.KERAS_SEED, seed),
             (records.PRECISION, self.precision),
         ):
             trial.set_user_attr(key, value)
-        for key, value in size_constraints(
-            self.config.budget, count_params(arch), forward_flops(arch)
-        ).items():
-            trial.set_constraint(key, value)
-        excess = self.config.budget.excess(count_params(arch), forward_flops(arch))
+        for key, value in self.config.budget.overruns(param_count, flops).items():
+            trial.set_constraint(key, value)  # TPE learns where the budget lies
+        excess = self.config.budget.excess(param_count, flops)
         if excess is not None:  # never trained; the sampler learns from its size
             trial.set_user_attr(records.OVER_BUDGET, excess)
             raise optuna.TrialPruned(f"over the size budget: {excess}")

@@ -77,7 +77,9 @@ def run_study(
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
             start_tensorflow()
             test = evaluate_best_on_test(study, dataset, store)
-            ensemble = evaluate_ensemble_on_test(study, dataset, store, config.ensemble.size)
+            ensemble = evaluate_ensemble_on_test(
+                study, dataset, store, config.ensemble.size, config.budget
+            )
         wall = time.perf_counter() - started
         interrupted = interrupts.received() > 0
         return RunResult(study, interrupted, wall, test, ensemble, workers, precision)

@@ -27,7 +27,7 @@ class ConsoleProgress(Progress):
         self.tally = StudyTally()
         self._started = time.perf_counter()
         self._trial_started: dict[int, float] = {}
-        self._ended_in_run = 0
+        self._trained_in_run = 0
 
     def _print(self, text: str) -> None:
         print(text, file=self._stream or sys.stderr, flush=True)
@@ -59,7 +59,7 @@ class ConsoleProgress(Progress):
     def trial_ended(self, outcome: TrialOutcome) -> None:
         self._trial_started.pop(outcome.number, None)
         self.tally.add(outcome.number, outcome.state, outcome.value, outcome.over_budget)
-        self._ended_in_run += 1
+        self._trained_in_run += not outcome.over_budget  # those take no time: not the rate
         line = f"trial {outcome.number} {outcome.state}"
         if outcome.over_budget:
             line += " before training"
@@ -88,13 +88,14 @@ class ConsoleProgress(Progress):
         return " | ".join(parts)
 
     def _eta(self, elapsed: float) -> str:
-        """Time left: trials left at this run's rate so far, capped by the timeout."""
+        """Time left: trials left at this run's rate of trained trials so far, capped by the
+        timeout."""
         estimate = None
         if self.n_trials is not None:
             left = self.n_trials - self.tally.done
             if left <= 0:
                 return "0:00"
-            estimate = left * elapsed / self._ended_in_run if self._ended_in_run else None
+            estimate = left * elapsed / self._trained_in_run if self._trained_in_run else None
         if self.timeout is not None:
             # The timeout stops new trials; those running then still finish.
             by_timeout = max(self.timeout - elapsed, 0.0)

@@ -303,13 +303,23 @@ def run_summary(study: optuna.Study, wall_seconds: float) -> str:
 def studies_table(summaries: list[StudySummary]) -> str:
     if not summaries:
         return "no studies"
-    header = ("study", "trials", "complete", "pruned", "failed", "best val_acc", "storage")
+    header = (
+        "study",
+        "trials",
+        "complete",
+        "pruned",
+        "over budget",
+        "failed",
+        "best val_acc",
+        "storage",
+    )
     rows = [
         (
             s.name,
             str(s.trials),
             str(s.complete),
             str(s.pruned),
+            str(s.over_budget),
             str(s.failed),
             f"{s.best_value:.4f} (trial {s.best_trial})" if s.best_value is not None else "-",
             s.storage,
@@ -320,7 +330,7 @@ def studies_table(summaries: list[StudySummary]) -> str:
 
     def line(cells: tuple[str, ...]) -> str:
         parts = [
-            c.ljust(w) if i in (0, 6) else c.rjust(w)
+            c.ljust(w) if i in (0, len(header) - 1) else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "  ".join(parts).rstrip()

@@ -100,6 +100,11 @@ def _begin_immediate(engine: sqlalchemy.engine.Engine) -> None:
     engine.dispose()  # connections made before the listeners would still begin deferred
 
 
+def lock_path(database: Path) -> Path:
+    """The file whose flock guards an SQLite database: ``<database>.lock`` beside it."""
+    return database.with_name(database.name + ".lock")
+
+
 @contextmanager
 def study_lock(url: str) -> Iterator[None]:
     """Hold a lock shared by every process that uses the storage at ``url``.
@@ -128,7 +133,7 @@ def _lock(url: str) -> Iterator[None]:
     path = sqlite_path(url)
     if path is not None:
         _require_folder(path)
-        with open(path.with_name(path.name + ".lock"), "a") as lock_file:
+        with open(lock_path(path), "a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield

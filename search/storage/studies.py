@@ -16,7 +16,7 @@ from optuna.artifacts.exceptions import ArtifactNotFound
 from search.errors import LenetSearchError, StorageError
 from search.storage import records
 from search.storage.artifacts import OWNER_FILE, open_artifact_store, store_owner
-from search.storage.database import display_url, load_study, open_storage
+from search.storage.database import display_url, load_study, lock_path, open_storage, study_lock
 from search.storage.location import ArtifactLocation, parse_artifact_location
 from search.storage.trials import tally
 from search.storage.url import sqlite_path
@@ -29,6 +29,7 @@ class StudySummary:
     trials: int
     complete: int
     pruned: int
+    over_budget: int  # pruned before training, over [search_space]'s size budget
     failed: int
     best_trial: int | None
     best_value: float | None
@@ -52,6 +53,7 @@ def study_summaries(storage_url: str) -> list[StudySummary]:
                 trials=len(study.get_trials(deepcopy=False)),
                 complete=counted.complete,
                 pruned=counted.pruned,
+                over_budget=counted.over_budget,
                 failed=counted.failed,
                 best_trial=counted.best_number,
                 best_value=counted.best_value,
@@ -137,8 +139,12 @@ def delete_study(storage_url: str, plan: Deletion) -> Path | None:
     if path is None or optuna.get_all_study_names(storage):
         return None
     storage.engine.dispose()  # no connection left open on the file
-    for leftover in (path, path.with_name(path.name + ".lock")):
-        leftover.unlink(missing_ok=True)
+    with study_lock(storage_url):  # not while another process is making a study in it
+        if optuna.get_all_study_names(storage):
+            return None
+        storage.engine.dispose()
+        path.unlink(missing_ok=True)
+        lock_path(path).unlink(missing_ok=True)
     return path
 
 

@@ -123,7 +123,9 @@ def tally(study: optuna.Study) -> StudyTally:
     """The study's trials, counted by state, and its best trial."""
     trials = study.get_trials(deepcopy=False)
     count = {state: sum(t.state == state for t in trials) for state in TrialState}
-    over = sum(records.OVER_BUDGET in t.user_attrs for t in trials)
+    over = sum(
+        t.state == TrialState.PRUNED and records.OVER_BUDGET in t.user_attrs for t in trials
+    )
     best = best_trial(study)
     return StudyTally(
         complete=count[TrialState.COMPLETE],

@@ -72,13 +72,13 @@ def history(trials: list[TrialRecord]) -> go.Figure | None:
         )
     )
     figure.update_layout(xaxis_title="trial", yaxis_title=TARGET_NAME)
-    figure.update_xaxes(tickformat="d", **whole_ticks(max(t.number for t in trials)))
+    figure.update_xaxes(**whole_ticks(max(t.number for t in trials)))
     return figure
 
 
 def whole_ticks(largest: float) -> dict:
     """Axis settings that put ticks on whole numbers only (trials, epochs), never at 0.5."""
-    return {"dtick": 1} if largest <= 20 else {"tickformat": "d"}
+    return {"tickformat": "d", "dtick": 1} if largest <= 20 else {"tickformat": "d"}
 
 
 def learning_curves_section(page: Page, trials: list[TrialRecord]) -> str:
@@ -254,7 +254,7 @@ def size_section(page: Page, trials: list[TrialRecord]) -> str:
 
 def log_ticks(low: float, high: float) -> dict:
     """Ticks of a log axis at 1, 2 and 5 times the powers of ten around ``low`` to ``high``,
-    labelled 20k, 100k, 1.5M (plotly's own labels a narrow range "2 3 ... 9 100k")."""
+    labelled 20k, 100k, 2M (plotly's own labels a narrow range "2 3 ... 9 100k")."""
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
     values = [
         m * 10**e

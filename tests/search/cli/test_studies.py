@@ -21,11 +21,12 @@ def test_list_shows_counts_and_best_value(finished_study: Path, capsys, monkeypa
         lines = capsys.readouterr().out.splitlines()
         study = optuna.load_study(study_name="tiny", storage=url)
         assert lines[0].split() == [
-            "study", "trials", "complete", "pruned", "failed", "best", "val_acc", "storage"
+            "study", "trials", "complete", "pruned", "over", "budget", "failed", "best", "val_acc",
+            "storage",
         ]  # fmt: skip
-        assert lines[1].split()[:5] == ["tiny", "2", "2", "0", "0"]
+        assert lines[1].split()[:6] == ["tiny", "2", "2", "0", "0", "0"]
         assert f"{study.best_value:.4f} (trial {study.best_trial.number})" in lines[1]
-        assert lines[2].split()[:6] == ["empty", "0", "0", "0", "0", "-"]
+        assert lines[2].split()[:7] == ["empty", "0", "0", "0", "0", "0", "-"]
         assert main(["studies", "--storage", url, "--format", "json"]) == 0
         rows = json.loads(capsys.readouterr().out)
         assert [(r["name"], r["complete"], r["best_value"]) for r in rows] == [
@@ -166,6 +167,7 @@ def test_a_study_file_names_the_storage_to_list(finished_study: Path, tmp_path, 
         "trials": 2,
         "complete": 2,
         "pruned": 0,
+        "over_budget": 0,
         "failed": 0,
         "best_trial": study.best_trial.number,
         "best_value": study.best_value,  # to the last digit
@@ -186,6 +188,10 @@ def test_a_study_file_names_the_storage_to_list(finished_study: Path, tmp_path, 
         (
             ["studies", "x.toml", "--storage", "sqlite:///x.db"],
             "give a study file or --storage, not both",
+        ),
+        (
+            ["studies", "delete", "x.toml", "--study-name", "y"],
+            "x.toml names its study; --study-name goes with --storage (or studies/*.db)",
         ),
     ],
 )

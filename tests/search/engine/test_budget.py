@@ -9,7 +9,7 @@ from models import count_params
 from search.config.settings import SizeBudget
 from search.config.study_file import load_config
 from search.data.loading import load_dataset
-from search.engine.budget import check_budget, size_constraints, smallest_network
+from search.engine.budget import check_budget, smallest_network
 from search.engine.runner import run_study
 from search.errors import ConfigError
 from search.outputs.tables import trials_output
@@ -52,8 +52,11 @@ def test_a_budget_nothing_meets_is_refused_naming_the_smallest(
 def test_tpe_is_told_how_far_over_the_budget_a_trial_was() -> None:
     budget = SizeBudget(max_params=1000, max_mflops=0.5)
     # Over in parameters, within in FLOPs.
-    assert size_constraints(budget, 1500, 250_000) == {"max_params": 0.5, "max_mflops": -0.5}
-    assert size_constraints(SizeBudget(), 1500, 250_000) == {}
+    assert budget.overruns(1500, 250_000) == {"max_params": 0.5, "max_mflops": -0.5}
+    assert budget.excess(1500, 250_000) == "1,500 parameters, over max_params = 1,000"
+    assert budget.excess(900, 600_000) == "0.6 MFLOPs, over max_mflops = 0.5"
+    assert budget.excess(1000, 500_000) is None  # at the limit is within it
+    assert SizeBudget().overruns(1500, 250_000) == {}
 
 
 @pytest.mark.slow

@@ -6,11 +6,13 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 
+from search.config.settings import SizeBudget
 from search.config.study_file import load_config
 from search.data.loading import load_dataset
-from search.engine.ensemble import ensemble_model, evaluate_ensemble_on_test
+from search.engine.ensemble import ensemble_model, evaluate_ensemble_on_test, within_budget
 from search.engine.runner import run_study
 from search.storage.artifacts import load_trial_model, open_artifact_store
 from search.storage.records import (
@@ -26,6 +28,21 @@ from tests.helpers import ensembled_study, stored_study
 def test_the_mean_of_the_top_k_is_chosen_for_the_k_that_scores_best() -> None:
     assert EnsembleChoice(5, [7, 3, 9, 1], [0.8, 0.85, 0.85, 0.84]).members == [7, 3]
     assert EnsembleChoice(5, [7, 3], [0.9, 0.85]).members == [7]  # the best alone: none
+
+
+def test_under_a_size_budget_only_members_that_fit_in_it_together_are_considered() -> None:
+    study = optuna.create_study(direction="maximize")
+    for params in (40_000, 30_000, 20_000, 10_000):
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=0.9, user_attrs={"param_count": params, "flops": params * 10}
+            )
+        )
+    ranked = [0, 1, 2, 3]
+    assert within_budget(study, ranked, SizeBudget()) == ranked
+    assert within_budget(study, ranked, SizeBudget(max_params=100_000)) == ranked
+    assert within_budget(study, ranked, SizeBudget(max_params=90_000)) == [0, 1, 2]
+    assert within_budget(study, ranked, SizeBudget(max_mflops=0.5)) == [0]
 
 
 def test_the_run_chose_its_ensemble_on_validation(finished_study: Path) -> None:

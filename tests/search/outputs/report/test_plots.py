@@ -56,6 +56,9 @@ def test_the_history_shows_pruned_trials_apart_on_whole_trial_numbers() -> None:
     assert (pruned.name, pruned.marker.symbol) == ("pruned (last value)", "x")
     assert list(best.y) == [0.8, 0.9]
     assert figure.layout.xaxis.dtick == 1 and figure.layout.xaxis.tickformat == "d"
+    # More trials than ticks: whole numbers still, where plotly puts them.
+    many = history([_trial(n, "COMPLETE", {1: 0.5 + n / 100}) for n in range(30)])
+    assert many.layout.xaxis.tickformat == "d" and many.layout.xaxis.dtick is None
 
 
 def test_a_one_epoch_trial_is_drawn_large_enough_to_see() -> None:
