@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from typing import NoReturn
 
 from search.cli import (
@@ -117,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except LenetSearchError as e:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback too, and the same exit code as without --debug
+            traceback.print_exc()
         print(f"Error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

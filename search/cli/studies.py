@@ -21,6 +21,7 @@ from search.cli.common import (
     storage_flag,
 )
 from search.errors import ConfigError
+from search.words import plural
 
 USAGE = """\
 lenet-search studies [STUDY_FILE | --storage URL] [--format FORMAT]
@@ -140,7 +141,9 @@ def _delete(args: argparse.Namespace, study_file: Path | None) -> int:
         if plan.store_kept is None
         else f"no artifacts ({plan.store_kept})"
     )
-    what = f'study "{plan.name}" ({plan.trials} trials) from {plan.storage} and {removed}'
+    what = (
+        f'study "{plan.name}" ({plural(plan.trials, "trial")}) from {plan.storage} and {removed}'
+    )
     if not args.yes:
         if not sys.stdin.isatty():
             raise ConfigError(

@@ -14,6 +14,7 @@ from search.config.settings import DataSettings
 from search.data.dataset import Dataset, border_background, content_share
 from search.errors import ConfigError
 from search.storage import records
+from search.words import plural
 
 PADDED = "fit and pad"  # an image folder's non-square images, fitted and padded to a square
 
@@ -121,7 +122,7 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     ):
         if names:
             shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
-            changes.append(f"{len(names)} file{'s' if len(names) > 1 else ''} {what} ({shown})")
+            changes.append(f"{plural(len(names), 'file')} {what} ({shown})")
     for split, size in new["sizes"].items():
         before = old.get("sizes", {}).get(split)
         if before != size:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.words import plural
+
 # Measured on this project's 2-core machine: a worker training the fashion study holds 1.3 to
 # 1.7 GB; leave room for that and for the data.
 WORKER_MEMORY_BYTES = 2 * 2**30
@@ -59,7 +61,9 @@ def plan_workers(
         units = len(gpus) or len(cores)
         count = max(1, min(units, by_memory, trials_left or units))
         machine = f"{len(gpus)} GPUs, one worker each" if gpus else f"{len(cores)} cores"
-        left = "until the timeout" if trials_left is None else f"{trials_left} trials left"
+        left = (
+            "until the timeout" if trials_left is None else f"{plural(trials_left, 'trial')} left"
+        )
         reason = f"auto: {machine}, room in memory for {by_memory}, {left}"
     else:
         count, reason = setting, "as asked"

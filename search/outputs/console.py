@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from search.engine.events import Progress, TrialOutcome
 from search.outputs.text import clock, format_params
 from search.storage.trials import StudyTally
+from search.words import plural
 
 
 class ConsoleProgress(Progress):
@@ -42,9 +43,7 @@ class ConsoleProgress(Progress):
             self._print(f"trials until the timeout ({budget}) in {runs}; {tally.done} done before")
         elif self.n_trials > tally.done:
             left = self.n_trials - tally.done
-            self._print(
-                f"{left} trial{'s' if left > 1 else ''} to run in {runs}; {tally.done} done before"
-            )
+            self._print(f"{plural(left, 'trial')} to run in {runs}; {tally.done} done before")
 
     def trial_started(self, number: int, params: dict[str, Any]) -> None:
         self._trial_started[number] = time.perf_counter()

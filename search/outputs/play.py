@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from search.errors import ExportError
+from search.words import plural
 
 MOVES = ("rock", "paper", "scissors")
 BEATS = {"rock": "scissors", "scissors": "paper", "paper": "rock"}  # what each move beats
@@ -55,8 +56,7 @@ class Score:
             self.draws += 1
 
     def __str__(self) -> str:
-        draws = f"{self.draws} draw{'' if self.draws == 1 else 's'}"
-        return f"you {self.you}, computer {self.computer}, {draws}"
+        return f"you {self.you}, computer {self.computer}, {plural(self.draws, 'draw')}"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.storage import records
+from search.words import plural
 
 # Trials that count towards a study's n_trials; failed ones do not, so a later run tops them up.
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -116,7 +117,7 @@ class StudyTally:
         """ "10 trials: 6 complete, 4 pruned"; "1 trial: 1 complete"."""
         if not self.total:
             return "0 trials"
-        return f"{self.total} trial{'' if self.total == 1 else 's'}: {self.by_state()}"
+        return f"{plural(self.total, 'trial')}: {self.by_state()}"
 
 
 def tally(study: optuna.Study) -> StudyTally:

@@ -113,7 +113,8 @@ def test_real_command_hides_the_traceback_unless_debug(tmp_path: Path) -> None:
         f"Error: sqlite:///{other} is not an Optuna database (it has other tables: notes)\n"
     )
     debug = command("--debug", *args)
-    assert debug.returncode != 0 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.endswith(result.stderr)  # the same Error line after the traceback
 
 
 def test_more_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsys) -> None:
