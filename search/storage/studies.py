@@ -136,13 +136,12 @@ def delete_study(storage_url: str, plan: Deletion) -> Path | None:
     except KeyError:
         raise StorageError(f'study "{plan.name}" is not in {plan.storage}') from None
     path = sqlite_path(storage_url)
-    if path is None or optuna.get_all_study_names(storage):
+    if path is None:
         return None
-    storage.engine.dispose()  # no connection left open on the file
     with study_lock(storage_url):  # not while another process is making a study in it
         if optuna.get_all_study_names(storage):
             return None
-        storage.engine.dispose()
+        storage.engine.dispose()  # no connection left open on the file
         path.unlink(missing_ok=True)
         lock_path(path).unlink(missing_ok=True)
     return path
