@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 
 import common
@@ -59,36 +56,22 @@ def main() -> None:
         one(int(args.one[0]), args.one[1], args.budget, arch)
         return
 
-    cores = sorted(os.sched_getaffinity(0))
     print(f"machine: {common.machine()}; {args.budget:.0f} s each, LeNet {args.arch}")
-    pending = list(PAIRS)
-    running: dict[int, tuple] = {}
-    while pending or running:
-        for core in cores:
-            if core not in running and pending:
-                batch, lr = pending.pop(0)
-                command = [sys.executable, __file__, "--one", str(batch), str(lr)]
-                command += ["--budget", str(args.budget), "--arch", args.arch]
-                process = subprocess.Popen(
-                    ["taskset", "-c", str(core), *command],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    text=True,
-                )
-                running[core] = (batch, lr, process)
-        for core, (batch, lr, process) in list(running.items()):
-            if process.poll() is not None:
-                result = json.loads(process.stdout.read().strip().splitlines()[-1])
-                (accuracy, epoch), seconds = result["best"], result["epoch_seconds"]
-                mean = sum(seconds) / len(seconds)
-                print(
-                    f"  batch {batch:3d}, lr {lr:g}: best "
-                    f"{common.accuracy_text(accuracy, 6000)} at epoch {epoch} of "
-                    f"{result['epochs']}; {mean:.1f} s an epoch",
-                    flush=True,
-                )
-                del running[core]
-        time.sleep(1)
+    commands = [
+        [__file__, "--one", str(batch), str(lr), "--budget", str(args.budget), "--arch", args.arch]
+        for batch, lr in PAIRS
+    ]
+    for index, stdout in common.run_pinned(commands):
+        batch, lr = PAIRS[index]
+        result = json.loads(stdout.strip().splitlines()[-1])
+        (accuracy, epoch), seconds = result["best"], result["epoch_seconds"]
+        mean = sum(seconds) / len(seconds)
+        print(
+            f"  batch {batch:3d}, lr {lr:g}: best "
+            f"{common.accuracy_text(accuracy, 6000)} at epoch {epoch} of "
+            f"{result['epochs']}; {mean:.1f} s an epoch",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

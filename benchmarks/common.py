@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +58,28 @@ def cpu_flags() -> str:
     return " ".join(flag for flag in wanted if flag in all_flags()) or "none of " + ", ".join(
         wanted
     )
+
+
+def run_pinned(commands: list[list[str]]) -> Iterator[tuple[int, str]]:
+    """Run each Python command in a process of its own pinned to one core, as many at once as
+    there are cores (as `run --workers auto` runs trials); yield (index, stdout) as each ends."""
+    cores = sorted(os.sched_getaffinity(0))
+    pending = list(enumerate(commands))
+    running: dict[int, tuple[int, subprocess.Popen]] = {}
+    while pending or running:
+        for core in cores:
+            if core not in running and pending:
+                index, command = pending.pop(0)
+                process = subprocess.Popen(
+                    ["taskset", "-c", str(core), sys.executable, *command],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    cwd=ROOT,
+                )
+                running[core] = (index, process)
+        for core, (index, process) in list(running.items()):
+            if process.poll() is not None:
+                del running[core]
+                yield index, process.stdout.read()
+        time.sleep(1)

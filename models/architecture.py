@@ -17,7 +17,9 @@ class LeNetArchitecture:
 
     Dropout is opt-in: with both rates 0 (the defaults) the network is exactly the tutorial's;
     ``dropout_conv`` adds a Dropout after each pooling, ``dropout_dense`` one after the dense
-    layer. These defaults are the tutorial's values, and the search reads its defaults here.
+    layer. ``batch_norm = 1`` puts a BatchNormalization between each convolution and its relu
+    (the convolution then has no bias: the normalization's offset takes its place). These
+    defaults are the tutorial's values, and the search reads its defaults here.
     """
 
     input_shape: tuple[int, int, int]  # (height, width, channels)
@@ -27,6 +29,7 @@ class LeNetArchitecture:
     dense_units: int = 32
     dropout_conv: float = 0.0
     dropout_dense: float = 0.0
+    batch_norm: int = 0  # 0 or 1: an int, as Optuna samples and stores it
 
     def __post_init__(self) -> None:
         for name in ("conv1_channels", "conv2_channels", "dense_units"):
@@ -35,6 +38,8 @@ class LeNetArchitecture:
         for name in ("dropout_conv", "dropout_dense"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), but got {getattr(self, name)}")
+        if self.batch_norm not in (0, 1):
+            raise ValueError(f"batch_norm must be 0 or 1, but got {self.batch_norm}")
         if self.n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, but got {self.n_classes}")
         height, width, _ = self.input_shape
@@ -66,20 +71,36 @@ def min_input_size() -> int:
 
 
 def count_params(arch: LeNetArchitecture) -> int:
-    """Trainable parameters; equals ``build_lenet(arch).count_params()``."""
+    """Parameters as Keras counts them; equals ``build_lenet(arch).count_params()``.
+
+    That is every weight the model file holds: all trainable ones, and with batch normalization
+    its moving mean and variance too (two per channel, learnt from the data but not trained).
+    """
     in_channels = arch.input_shape[2]
-    conv1 = (KERNEL * KERNEL * in_channels + 1) * arch.conv1_channels
-    conv2 = (KERNEL * KERNEL * arch.conv1_channels + 1) * arch.conv2_channels
+    conv1, conv2 = (
+        _conv_params(KERNEL * KERNEL * fan_in, channels, arch.batch_norm)
+        for fan_in, channels in (
+            (in_channels, arch.conv1_channels),
+            (arch.conv1_channels, arch.conv2_channels),
+        )
+    )
     dense = (arch.flat_features() + 1) * arch.dense_units
     head = (arch.dense_units + 1) * arch.n_classes
     return conv1 + conv2 + dense + head
 
 
+def _conv_params(inputs: int, channels: int, batch_norm: int) -> int:
+    if batch_norm:  # no bias; scale, offset, moving mean and moving variance per channel
+        return inputs * channels + 4 * channels
+    return (inputs + 1) * channels
+
+
 def forward_flops(arch: LeNetArchitecture) -> int:
     """Floating-point operations of one forward pass of one image.
 
-    A multiply-add counts as two operations; biases, activations and pooling are left out, as
-    most FLOP counters do, since the matrix products dominate.
+    A multiply-add counts as two operations; biases, activations, pooling and batch
+    normalization (a scale and an offset per value, which a deployed model folds into the
+    convolution) are left out, as most FLOP counters do, since the matrix products dominate.
     """
     in_channels = arch.input_shape[2]
     conv1_shape, _, conv2_shape, _ = arch.feature_map_shapes()

@@ -13,7 +13,7 @@ def build_lenet(
     """Return the uncompiled Sequential LeNet of the tutorial with ``arch``'s widths.
 
     Args:
-        arch: the widths and, where not zero, the dropout rates.
+        arch: the widths and, where not zero, the dropout rates and batch normalization.
         dtype_policy: a Keras dtype policy, ``"float32"`` or ``"mixed_bfloat16"``. The class
             probabilities are computed in float32 either way.
         name: the model's name; models side by side in one ensemble need names of their own.
@@ -25,13 +25,24 @@ def build_lenet(
         # A rate of 0 adds no layer at all, so the default network is exactly the tutorial's.
         return [layers.Dropout(rate, name=name, **policy)] if rate else []
 
+    def convolution(channels: int, n: int) -> list[keras.layers.Layer]:
+        if not arch.batch_norm:
+            return [layers.Conv2D(channels, KERNEL, activation="relu", name=f"conv{n}", **policy)]
+        # The normalization comes before the relu, as in Ioffe and Szegedy (2015); its offset
+        # makes a bias in the convolution redundant.
+        return [
+            layers.Conv2D(channels, KERNEL, use_bias=False, name=f"conv{n}", **policy),
+            layers.BatchNormalization(name=f"batch_norm{n}", **policy),
+            layers.Activation("relu", name=f"relu{n}", **policy),
+        ]
+
     return keras.Sequential(
         [
             keras.Input(shape=arch.input_shape),
-            layers.Conv2D(arch.conv1_channels, KERNEL, activation="relu", name="conv1", **policy),
+            *convolution(arch.conv1_channels, 1),
             layers.MaxPooling2D(POOL, name="pool1", **policy),
             *dropout(arch.dropout_conv, "dropout1"),
-            layers.Conv2D(arch.conv2_channels, KERNEL, activation="relu", name="conv2", **policy),
+            *convolution(arch.conv2_channels, 2),
             layers.MaxPooling2D(POOL, name="pool2", **policy),
             *dropout(arch.dropout_conv, "dropout2"),
             layers.Flatten(name="flatten", **policy),

@@ -270,3 +270,20 @@ class DecidedPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         return self.decision
+
+
+def distilled_study(finished_study: Path, tmp_path: Path) -> tuple[optuna.Study, Path]:
+    """``ensembled_study`` with the student of its ensemble distilled, evaluated and stored."""
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.engine.distill import distill_student
+    from search.storage.artifacts import open_artifact_store
+    from search.storage.records import latest_ensemble_evaluation
+
+    study, folder = ensembled_study(finished_study, tmp_path)
+    config = load_config(folder / "tiny.toml")
+    store = open_artifact_store(folder / "tiny_artifacts", create=False)
+    ensemble = latest_ensemble_evaluation(study)
+    data = load_dataset(config.data)
+    assert distill_student(study, data, store, ensemble, config.distill, 0) is not None
+    return study, folder

@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     from search.data.loading import load_dataset
     from search.data.record import require_same_data
+    from search.engine.distill import distill_student
     from search.engine.ensemble import evaluate_ensemble_on_test
     from search.engine.evaluation import evaluate_best_on_test
     from search.outputs.tables import best_report
@@ -52,14 +53,16 @@ def handle(args: argparse.Namespace) -> int:
     require_same_data(study, dataset, config.data, "its test accuracy would not be comparable")
     start_tensorflow()
     evaluate_best_on_test(study, dataset, store)  # as `run` does: the best, then the ensemble
-    evaluate_ensemble_on_test(study, dataset, store, size, config.budget)
+    ensemble = evaluate_ensemble_on_test(study, dataset, store, size, config.budget)
+    distill_student(study, dataset, store, ensemble, config.distill, config.study.seed)
     print(best_report(study))
     return 0
 
 
 COMMAND = Command(
     "ensemble",
-    "make and evaluate the study's ensemble of its best trials (as `run` does at its end)",
+    "make and evaluate the study's ensemble of its best trials and its student (as `run` "
+    "does at its end)",
     add_arguments,
     handle,
 )

@@ -24,7 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
-        "--trial", type=int, metavar="N", help="a COMPLETE trial to export (default: the best)"
+        "--trial",
+        type=int,
+        metavar="N",
+        help="a COMPLETE trial to export (default: the student distilled from the ensemble "
+        "where it scored higher on validation than the best trial, else the best trial)",
+    )
+    which.add_argument(
+        "--student",
+        action="store_true",
+        help="export the student distilled from the study's ensemble, whatever it scored",
     )
     which.add_argument(
         "--ensemble",
@@ -52,6 +61,7 @@ def handle(args: argparse.Namespace) -> int:
     from search.data.record import require_same_data
     from search.outputs.export import ExportFormat, export_ensemble, export_trial
     from search.outputs.litert import require_interpreter
+    from search.outputs.take_home import export_chosen, export_student
     from search.outputs.text import format_bytes
     from search.runtime.tensorflow import start_tensorflow
     from search.storage.artifacts import open_artifact_store
@@ -83,9 +93,19 @@ def handle(args: argparse.Namespace) -> int:
         card = export_ensemble(target.study, store, output, **common)
         members = ", ".join(str(member["trial"]) for member in card["ensemble"]["members"])
         what = f"the ensemble of trials {members}"
-    else:
+    elif args.trial is not None:
         card = export_trial(target.study, store, output, trial_number=args.trial, **common)
         what = f"trial {card['trial']}"
+    else:
+        export = export_student if args.student else export_chosen
+        card = export(target.study, store, output, **common)
+        what = (
+            f"the student (trial {card['trial']}'s network, distilled from the ensemble)"
+            if card["model"] == "student"
+            else f"trial {card['trial']}"
+        )
+        if "chosen" in card:
+            what += f" ({card['chosen']['why']})"
     files = (
         f"{card['model_file']} ({format_bytes(card['model_bytes'])}), model_card.json"
         if args.format == "litert"

@@ -13,6 +13,7 @@ from search.config.reader import json_safe
 from search.config.settings import (
     PATH_KEYS,
     DataSettings,
+    DistillSettings,
     EnsembleSettings,
     PrunerSettings,
     RunSettings,
@@ -32,7 +33,10 @@ def config_record(config: StudyConfig) -> dict[str, Any]:
     """The resolved config as JSON values, stored on the study so that `worker` needs no file."""
     record: dict[str, Any] = {
         name: dataclasses.asdict(getattr(config, name))
-        for name in ("study", "data", "training", "run", "sampler", "pruner", "ensemble", "budget")
+        for name in (
+            *("study", "data", "training", "run", "sampler", "pruner"),
+            *("ensemble", "distill", "budget"),
+        )
     }
     for name in ("name", "storage"):  # a worker names them itself: they locate the record
         del record["study"][name]
@@ -81,6 +85,7 @@ def config_from_record(
             pruner=PrunerSettings(**record["pruner"]),
             # Studies recorded before ensembles existed get the default.
             ensemble=EnsembleSettings(**record.get("ensemble", {})),
+            distill=DistillSettings(**record.get("distill", {})),
             search_space=space,
             file_settings=record["file_settings"],
             budget=SizeBudget(**record.get("budget", {})),

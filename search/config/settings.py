@@ -53,6 +53,9 @@ class DataSettings:
     color_mode: str = "grayscale"
     test_dir: Path | None = None
     test_split: float = 0.2
+    # A left-right mirrored image keeps its class, so [search_space] flip may mirror training
+    # images; off unless the study says so (never for mnist: digits are not mirror images).
+    flips: bool = False
 
 
 PATH_KEYS = ("image_dir", "data_dir", "test_dir")  # the DataSettings that are paths
@@ -97,7 +100,7 @@ class PrunerSettings:
 class SizeBudget:
     """[search_space] max_params and max_mflops: a configuration over either is never trained."""
 
-    max_params: int | None = None  # trainable parameters
+    max_params: int | None = None  # as Keras counts them (models.count_params)
     max_mflops: float | None = None  # millions of floating-point operations per image, forward
 
     def overruns(self, param_count: int, flops: int) -> dict[str, float]:
@@ -131,6 +134,19 @@ class EnsembleSettings:
     size: int = 5
 
 
+@dataclass(frozen=True)
+class DistillSettings:
+    # At the end of `run`, when the study has an ensemble: one student LeNet (the best trial's
+    # network) trained on the ensemble's class probabilities as soft targets (engine.distill).
+    enabled: bool = True
+    epochs: int | None = None  # None: as many as the best trial's
+    # The teacher's probabilities raised to 1 / temperature and renormalized, and the share of
+    # the loss on them (the rest on the labels): values in the range Hinton et al. used, not
+    # yet tuned on this project's data (issue 18 asks for that measurement).
+    temperature: float = 2.0
+    soft_weight: float = 0.7
+
+
 # The keys of [pruner] that each kind takes; a study file that sets another is refused.
 PRUNER_KEYS = {
     "median": ("kind", "n_startup_trials", "n_warmup_steps"),
@@ -150,6 +166,7 @@ class StudyConfig:
     sampler: SamplerSettings
     pruner: PrunerSettings
     ensemble: EnsembleSettings
+    distill: DistillSettings
     # Every searchable name, each a range, a list of choices or a fixed value.
     search_space: dict[str, Param] = field(default_factory=dict)
     # The settings as written in the file: what a resumed study must not silently change.
@@ -166,6 +183,7 @@ SECTIONS: dict[str, type | None] = {
     "sampler": SamplerSettings,
     "pruner": PrunerSettings,
     "ensemble": EnsembleSettings,
+    "distill": DistillSettings,
     "search_space": None,
 }
 # The sections a resumed study must not change without --allow-changes.

@@ -15,8 +15,8 @@ from typing import Any
 
 from models.architecture import min_input_size
 from search.config.reader import Table, json_safe, show
+from search.config.search_space import check_flips, read_budget, read_search_space
 from search.config.settings import (
-    BUDGET_KEYS,
     BUILTIN_DATASETS,
     COLOR_MODES,
     COMPARED_SECTIONS,
@@ -26,18 +26,17 @@ from search.config.settings import (
     PRUNER_KINDS,
     SECTIONS,
     DataSettings,
+    DistillSettings,
     EnsembleSettings,
     PrunerSettings,
     RunSettings,
     SamplerSettings,
-    SizeBudget,
     StudyConfig,
     StudySettings,
     TrainingSettings,
 )
 from search.errors import ConfigError
-from search.space.hyperparameters import HYPERPARAMETERS, Hyperparameter
-from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
+from search.space.hyperparameters import HYPERPARAMETERS
 from search.storage.location import parse_artifact_location
 from search.storage.url import resolve_storage_url
 
@@ -76,13 +75,15 @@ def load_config(
 
     study = _study_settings(sections["study"], base_dir, path)
     data = _data_settings(sections["data"], base_dir)
-    budget = _budget(sections["search_space"])  # its keys first: the space refuses the rest
-    search_space = _search_space(sections["search_space"], sections["training"])
+    budget = read_budget(sections["search_space"])  # its keys first: the space refuses the rest
+    search_space = read_search_space(sections["search_space"], sections["training"])
+    check_flips(sections["search_space"], search_space["flip"], data)
     training = _training_settings(sections["training"])
     run = _run_settings(sections["run"], workers)
     sampler = _sampler_settings(sections["sampler"])
     pruner = _pruner_settings(sections["pruner"])
     ensemble = _ensemble_settings(sections["ensemble"])
+    distill = _distill_settings(sections["distill"])
 
     if n_trials is not None and n_trials < 1:
         raise ConfigError(f"--n-trials must be a positive integer, got {n_trials}")
@@ -109,6 +110,7 @@ def load_config(
         sampler,
         pruner,
         ensemble,
+        distill,
         search_space,
         json_safe(file_settings),
         budget,
@@ -164,7 +166,13 @@ def _data_settings(table: Table, base_dir: Path) -> DataSettings:
         train_samples=table.positive_int("train_samples"),
         validation_split=table.fraction("validation_split"),
         split_seed=table.non_negative_int("split_seed"),
+        flips=table.get("flips", bool),
     )
+    if settings.flips and dataset == "mnist":
+        raise ConfigError(
+            f"{table.where('flips')} = true does not suit mnist: digits are not mirror images "
+            "of themselves (a mirrored 2 is no digit); leave it false"
+        )
     if dataset in BUILTIN_DATASETS:
         for key in _IMAGE_FOLDER_KEYS:
             if table.has(key):
@@ -283,74 +291,22 @@ def _ensemble_settings(table: Table) -> EnsembleSettings:
     return EnsembleSettings(size)
 
 
-def _search_space(table: Table, training: Table) -> dict[str, Param]:
-    space: dict[str, Param] = {}
-    for hp in HYPERPARAMETERS:
-        in_training = hp.fixable_in_training and training.has(hp.name)
-        if table.has(hp.name) and in_training:
-            raise ConfigError(
-                f"{table.where(hp.name)} is also set in [training]; keep it in one of the two"
-            )
-        if in_training:
-            space[hp.name] = Fixed(_fixed(training, hp))
-        elif table.has(hp.name):
-            space[hp.name] = _param(table, hp)
-        else:
-            space[hp.name] = Fixed(hp.default)
-    table.reject_unknown((*(hp.name for hp in HYPERPARAMETERS), *BUDGET_KEYS))
-    return space
-
-
-def _budget(table: Table) -> SizeBudget:
-    """[search_space]'s size budget: max_params and max_mflops, either or both."""
-    max_mflops = table.get("max_mflops", float)
-    if max_mflops is not None and not 0 < max_mflops < math.inf:
+def _distill_settings(table: Table) -> DistillSettings:
+    temperature = table.get("temperature", float)
+    if not 1 <= temperature < math.inf:
         raise ConfigError(
-            f"{table.where('max_mflops')} must be a positive number, got {max_mflops}"
+            f"{table.where('temperature')} must be a number of at least 1, got {temperature}"
         )
-    return SizeBudget(table.positive_int("max_params"), max_mflops)
-
-
-def _fixed(table: Table, hp: Hyperparameter) -> int | float:
-    value = table.take(hp.name)
-    _check_value(table.where(hp.name), value, hp)
-    return float(value) if hp.kind is float else value
-
-
-def _param(table: Table, hp: Hyperparameter) -> Param:
-    raw = table.take(hp.name)
-    where = table.where(hp.name)
-    if not isinstance(raw, dict):
-        return Fixed(_fixed(table, hp))
-    spec = Table(raw, table.path, f"search_space.{hp.name}")
-    if "choices" in raw:
-        choices = spec.get("choices", list)
-        if not choices:
-            raise ConfigError(f"{where}: choices must not be empty")
-        for value in choices:
-            _check_value(where, value, hp)
-        spec.reject_unknown(("choices",))
-        return Choices(tuple(choices))
-    if "low" not in raw or "high" not in raw:
+    soft_weight = table.get("soft_weight", float)
+    if not 0 <= soft_weight <= 1:
         raise ConfigError(
-            f"{where} must be a number, {{ low = ..., high = ..., log = ... }} "
-            f"or {{ choices = [...] }}, got {show(raw)}"
+            f"{table.where('soft_weight')} must be a number from 0 to 1, got {soft_weight}"
         )
-    low, high = spec.get("low", hp.kind), spec.get("high", hp.kind)
-    log = spec.get("log", bool, False)
-    spec.reject_unknown(("low", "high", "log"))
-    _check_value(where, low, hp)
-    _check_value(where, high, hp)
-    if low > high:
-        raise ConfigError(f"{where} is an empty range: low = {low} > high = {high}")
-    if log and low <= 0:
-        raise ConfigError(f"{where}: a log range needs low > 0, got low = {low}")
-    return IntRange(low, high, log) if hp.kind is int else FloatRange(low, high, log)
-
-
-def _check_value(where: str, value: Any, hp: Hyperparameter) -> None:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hp.kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
-        raise ConfigError(f"{where} takes integers, got {show(value)}")
-    if not is_number or math.isnan(value) or not hp.bounds.accepts(value):
-        raise ConfigError(f"{where} takes {hp.bounds.text}, got {show(value)}")
+    settings = DistillSettings(
+        enabled=table.get("enabled", bool),
+        epochs=table.positive_int("epochs"),
+        temperature=temperature,
+        soft_weight=soft_weight,
+    )
+    table.reject_unknown()
+    return settings

@@ -51,7 +51,8 @@ def study_note(config: StudyConfig, data: dict[str, Any]) -> str:
             f"**Training**: {_pairs(asdict(config.training))}  ",
             f"**Pruner**: {_pairs(config.pruner.used())}  ",
             f"**Sampler**: {_pairs(sampler)}  ",
-            f"**Ensemble**: {_ensemble(config.ensemble.size)}",
+            f"**Ensemble**: {_ensemble(config.ensemble.size)}  ",
+            f"**Student**: {_student(config)}",
         ]
     )
 
@@ -63,6 +64,19 @@ def _ensemble(size: int) -> str:
         f"the mean of the class probabilities of the {size} best trials by "
         f"{records.METRIC_NAME}, evaluated once on the test split at the end of `run` "
         "(`lenet-search best` shows its members and accuracy)"
+    )
+
+
+def _student(config: StudyConfig) -> str:
+    distill = config.distill
+    if config.ensemble.size < 2 or not distill.enabled:
+        return "none" + ("" if distill.enabled else " ([distill] enabled = false)")
+    epochs = f"{distill.epochs} epochs" if distill.epochs else "the best trial's epochs"
+    return (
+        f"the best trial's network trained on the ensemble's class probabilities "
+        f"(temperature {distill.temperature:g}, soft weight {distill.soft_weight:g}, {epochs}), "
+        "evaluated once on the test split; `export` takes it where it beats the best trial on "
+        f"{records.METRIC_NAME}"
     )
 
 

@@ -24,7 +24,8 @@ from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
 def smallest_network(
     space: dict[str, Param], input_shape: tuple[int, int, int], n_classes: int
 ) -> LeNetArchitecture:
-    """The smallest network of the search space: a LeNet grows with each of its widths."""
+    """The smallest network of the search space: a LeNet grows with each of its widths, and
+    with batch normalization (1 against 0)."""
     return architecture(
         {name: _least(param) for name, param in space.items()}, input_shape, n_classes
     )
@@ -50,7 +51,7 @@ def check_budget(config: StudyConfig, input_shape: tuple[int, int, int], n_class
         )
 
 
-def _least(param: Param) -> int | float:
+def _least(param: Param) -> int | float | str:
     if isinstance(param, IntRange | FloatRange):
         return param.low
     if isinstance(param, Choices):

@@ -149,39 +149,55 @@ def _evaluate(
     choice: EnsembleChoice,
 ) -> EnsembleEvaluation:
     members = choice.members
+    single = best_test_predictions(study, store, members[0], dataset)
+    figures, _ = held_out_figures(model, dataset, single)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    return EnsembleEvaluation(
+        members=members,
+        weights=[1 / len(members)] * len(members),
+        size=choice.size,
+        **figures,
+        param_count=sum(trials[n].user_attrs.get(records.PARAM_COUNT, 0) for n in members),
+        flops=sum(trials[n].user_attrs.get(records.FLOPS, 0) for n in members),
+    )
+
+
+def held_out_figures(
+    model: Any, dataset: Dataset, single: np.ndarray
+) -> tuple[dict[str, Any], np.ndarray]:
+    """A model's validation and test loss and accuracy, and its test accuracy minus that of the
+    model whose predicted test classes are ``single`` (the best trial), with the paired 95%
+    interval: the fields an ensemble's or a student's evaluation records. Also its test
+    probabilities."""
     val_loss, val_accuracy = model.evaluate(
         dataset.x_val, dataset.y_val, batch_size=BATCH_SIZE, verbose=0
     )
     test_loss, test_accuracy = model.evaluate(
         dataset.x_test, dataset.y_test, batch_size=BATCH_SIZE, verbose=0
     )
-    predicted = model.predict(dataset.x_test, batch_size=BATCH_SIZE, verbose=0).argmax(axis=1)
-    single = _single_predictions(study, store, members[0], dataset)
-    difference = paired_difference(predicted == dataset.y_test, single == dataset.y_test)
-    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-    return EnsembleEvaluation(
-        members=members,
-        weights=[1 / len(members)] * len(members),
-        size=choice.size,
-        val_accuracy=float(val_accuracy),
-        val_loss=float(val_loss),
-        n_val=len(dataset.y_val),
-        test_accuracy=float(test_accuracy),
-        test_loss=float(test_loss),
-        n_test=len(dataset.y_test),
-        single_test_accuracy=float(np.mean(single == dataset.y_test)),
-        difference=difference[0],
-        difference_low=difference[1],
-        difference_high=difference[2],
-        param_count=sum(trials[n].user_attrs.get(records.PARAM_COUNT, 0) for n in members),
-        flops=sum(trials[n].user_attrs.get(records.FLOPS, 0) for n in members),
-    )
+    probabilities = model.predict(dataset.x_test, batch_size=BATCH_SIZE, verbose=0)
+    correct = probabilities.argmax(axis=1) == dataset.y_test
+    difference = paired_difference(correct, single == dataset.y_test)
+    figures = {
+        "val_accuracy": float(val_accuracy),
+        "val_loss": float(val_loss),
+        "n_val": len(dataset.y_val),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "n_test": len(dataset.y_test),
+        "single_test_accuracy": float(np.mean(single == dataset.y_test)),
+        "difference": difference[0],
+        "difference_low": difference[1],
+        "difference_high": difference[2],
+    }
+    return figures, probabilities
 
 
-def _single_predictions(
+def best_test_predictions(
     study: optuna.Study, store: ArtifactStore, number: int, dataset: Dataset
 ) -> np.ndarray:
-    """The best trial's predicted test classes: those its one evaluation stored, if it did."""
+    """Trial ``number``'s predicted test classes: those its one evaluation stored, if it did
+    (the best trial's was)."""
     evaluation = stored_test_evaluation(study, number)
     if evaluation is not None and evaluation.predictions_id is not None:
         return load_predictions(store, evaluation.predictions_id).y_pred

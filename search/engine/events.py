@@ -40,6 +40,9 @@ class Progress:
     def trial_ended(self, outcome: TrialOutcome) -> None:
         pass
 
+    def note(self, text: str) -> None:
+        """A line on what the run does besides trials (the student it distills, say)."""
+
 
 class PipeProgress(Progress):
     """A worker's progress: each event goes to the parent process through ``pipe`` (the

@@ -67,7 +67,7 @@ class Objective:
         self.progress.trial_started(trial.number, worth_showing(values, trial.params))
 
         training = Training(self.data, arch, params, seed, self.precision)
-        best = _BestEpoch()
+        best = BestEpoch()
         for result in training.epochs():
             trial.set_user_attr(records.EPOCHS_RUN, result.epoch)
             self.progress.epoch_ended(
@@ -96,7 +96,7 @@ class Objective:
             self._upload_pictures(trial, best)
         return best.accuracy
 
-    def _upload_pictures(self, trial: optuna.Trial, best: _BestEpoch) -> None:
+    def _upload_pictures(self, trial: optuna.Trial, best: BestEpoch) -> None:
         """The dashboard's pictures of a COMPLETE trial; what they cost is recorded on it."""
         started = time.perf_counter()
         upload_trial_pictures(
@@ -111,7 +111,7 @@ class Objective:
         trial.set_user_attr(records.PLOT_SECONDS, round(time.perf_counter() - started, 3))
 
 
-class _BestEpoch:
+class BestEpoch:
     """The epoch of highest validation accuracy so far, with its weights, and the time spent."""
 
     def __init__(self) -> None:

@@ -19,6 +19,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.config.settings import StudyConfig
+from search.engine.closing import Closing
 from search.engine.events import Progress, TrialOutcome
 from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
@@ -41,6 +42,7 @@ def run_worker_pool(
     trials_left: int | None,
     deadline: float | None,
     progress: Progress,
+    closing: Closing | None = None,
 ) -> None:
     """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
     signal arrives (``search.runtime.interrupts``).
@@ -62,6 +64,7 @@ def run_worker_pool(
             plan.gpus[index],
             config.study.n_trials,
             deadline,
+            closing,
         )
         for index in range(plan.count)
     ]

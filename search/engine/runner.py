@@ -16,6 +16,8 @@ import optuna
 from search.config.settings import StudyConfig
 from search.data.dataset import Dataset
 from search.engine.budget import check_budget
+from search.engine.closing import Closing
+from search.engine.distill import distill_student
 from search.engine.ensemble import evaluate_ensemble_on_test
 from search.engine.evaluation import evaluate_best_on_test
 from search.engine.events import Progress
@@ -32,7 +34,7 @@ from search.engine.worker import NO_BUDGET, RunLimits, run_trials
 from search.runtime import interrupts
 from search.runtime.tensorflow import start_tensorflow
 from search.storage.artifacts import ArtifactStore, open_artifact_store
-from search.storage.records import EnsembleEvaluation, TestEvaluation
+from search.storage.records import EnsembleEvaluation, StudentEvaluation, TestEvaluation
 from search.storage.trials import count_done, tally
 
 
@@ -43,6 +45,7 @@ class RunResult:
     wall_seconds: float
     test: TestEvaluation | None
     ensemble: EnsembleEvaluation | None  # of the best trials, when [ensemble] size asks for one
+    student: StudentEvaluation | None  # distilled from the ensemble, when there is one
     workers: int  # processes that ran trials (0 when none were missing)
     precision: str | None  # the dtype policy trials trained in (None when none ran)
 
@@ -72,17 +75,31 @@ def run_study(
         store = open_artifact_store(config.study.artifacts, create=True)
         check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
-        workers, precision = _run_trials(study, config, dataset, store, progress)
-        test = ensemble = None
+        closing = Closing.of(config)
+        workers, precision = _run_trials(study, config, dataset, store, progress, closing)
+        test = ensemble = student = None
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
             start_tensorflow()
             test = evaluate_best_on_test(study, dataset, store)
             ensemble = evaluate_ensemble_on_test(
                 study, dataset, store, config.ensemble.size, config.budget
             )
+            if interrupts.received() == 0:  # a student trains for minutes: not after a Ctrl-C
+                try:
+                    student = distill_student(
+                        study,
+                        dataset,
+                        store,
+                        ensemble,
+                        config.distill,
+                        config.study.seed,
+                        progress,
+                    )
+                except KeyboardInterrupt:
+                    pass  # stopped between two chunks: no student, the rest is stored
         wall = time.perf_counter() - started
         interrupted = interrupts.received() > 0
-        return RunResult(study, interrupted, wall, test, ensemble, workers, precision)
+        return RunResult(study, interrupted, wall, test, ensemble, student, workers, precision)
 
 
 def join_study(
@@ -109,7 +126,8 @@ def join_study(
         study = join_study_for_trials(config, dataset, store, allow_changes)
         workers, precision = _run_trials(study, config, dataset, store, progress)
         wall = time.perf_counter() - started
-        return RunResult(study, interrupts.received() > 0, wall, None, None, workers, precision)
+        interrupted = interrupts.received() > 0
+        return RunResult(study, interrupted, wall, None, None, None, workers, precision)
 
 
 def _run_trials(
@@ -118,8 +136,10 @@ def _run_trials(
     dataset: Dataset,
     store: ArtifactStore,
     progress: Progress,
+    closing: Closing | None = None,
 ) -> tuple[int, str | None]:
-    """Run the trials the study lacks, here or in worker processes; (workers, precision)."""
+    """Run the trials the study lacks, here or in worker processes; (workers, precision).
+    With a timeout, trials stop starting early enough for ``closing`` to end by it too."""
     recover_stale_trials(study, config.study.storage)
     n_trials = config.study.n_trials  # None: until the timeout
     trials_left = None if n_trials is None else n_trials - count_done(study)
@@ -147,15 +167,15 @@ def _run_trials(
             trials_left=trials_left,
             deadline=deadline,
             progress=progress,
+            closing=closing,
         )
         return plan.count, choice.policy
     start_tensorflow()
     from search.engine.objective import Objective, TrainingDiverged
 
     objective = Objective(config, dataset, store, progress, choice.policy)
-    limits = RunLimits(
-        n_trials, _Budget(NO_BUDGET if trials_left is None else trials_left), deadline
-    )
+    budget = _Budget(NO_BUDGET if trials_left is None else trials_left)
+    limits = RunLimits(n_trials, budget, deadline, closing=closing)
     try:
         run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
     except KeyboardInterrupt:

@@ -25,6 +25,8 @@ import tensorflow as tf
 
 from models import LeNetArchitecture, build_lenet
 from search.data.dataset import Dataset
+from search.engine.augmentation import augmentation
+from search.engine.schedule import LearningRate, learning_rate
 from search.runtime import interrupts
 from search.space.hyperparameters import TrainingParams, architecture, training_params
 
@@ -54,11 +56,12 @@ class TrainingData:
 
 
 def compiled_lenet(
-    arch: LeNetArchitecture, learning_rate: float, precision: str = "float32", name: str = "lenet"
+    arch: LeNetArchitecture, rate: LearningRate, precision: str = "float32", name: str = "lenet"
 ) -> keras.Model:
+    """The network compiled as ``fit`` would have it; ``rate`` a number or a Keras schedule."""
     model = build_lenet(arch, precision, name)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate=rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -73,7 +76,9 @@ def float32_lenet(
 
     Mixed precision keeps its variables in float32, so the weights carry over unchanged (the
     cast only makes that explicit); only the computation changes. The optimizer's variables
-    are built, as a trial's saved model has them, so that loading the file is silent.
+    are built, as a trial's saved model has them, so that loading the file is silent. Its
+    learning rate is the trial's peak rate, without the trial's schedule: the model is for
+    predicting, and a fresh optimizer would restart the schedule anyway.
     """
     arch = architecture(values, tuple(trained.input_shape[1:]), trained.output_shape[-1])
     model = compiled_lenet(arch, training_params(values).learning_rate, "float32", name)
@@ -82,8 +87,29 @@ def float32_lenet(
     return model
 
 
+@dataclass(frozen=True, eq=False)
+class Teacher:
+    """What a student learns from besides the labels (knowledge distillation, Hinton et al.
+    2015): the teacher's class probabilities of every training image, softened by
+    ``temperature`` (raised to 1 / temperature and renormalized), and the share of the loss on
+    them; the rest is the usual cross-entropy on the labels."""
+
+    probabilities: np.ndarray  # (n_train, classes), the teacher's own softmax outputs
+    temperature: float
+    soft_weight: float
+
+    def softened(self) -> tf.Tensor:
+        return _soften(tf.constant(self.probabilities, tf.float32), self.temperature)
+
+
+def _soften(probabilities: tf.Tensor, temperature: float) -> tf.Tensor:
+    """softmax(log(p) / T): the class probabilities of logits divided by the temperature."""
+    return tf.nn.softmax(tf.math.log(tf.maximum(probabilities, 1e-7)) / temperature)
+
+
 class Training:
-    """One trial's model and optimizer; ``epochs()`` trains it one epoch at a time."""
+    """One trial's model and optimizer; ``epochs()`` trains it one epoch at a time. With a
+    ``teacher`` it trains a student on the teacher's probabilities and the labels."""
 
     def __init__(
         self,
@@ -92,14 +118,18 @@ class Training:
         params: TrainingParams,
         seed: int,
         precision: str = "float32",
+        teacher: Teacher | None = None,
     ) -> None:
         # Long studies in one process grow in memory unless each trial starts from a clear
         # session (optuna#1178, keras-tuner#395). It runs a full gc.collect() itself: a second
         # one here cost another 0.5 s a trial (profiled: a quarter of a 3-second trial).
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        self.data, self.params = data, params
-        self.model = compiled_lenet(arch, params.learning_rate, precision)
+        self.data, self.params, self.teacher = data, params, teacher
+        self._soft_targets = teacher.softened() if teacher is not None else None
+        steps_per_epoch = -(-data.n_train // params.batch_size)  # the last batch may be short
+        self.model = compiled_lenet(arch, learning_rate(params, steps_per_epoch), precision)
+        self._augment = augmentation(params, arch.input_shape, seed)  # training batches only
         self.model.optimizer.build(self.model.trainable_variables)
         self._order = np.random.default_rng(seed)  # the shuffling of every epoch
         self._train_chunk = tf.function(
@@ -157,12 +187,24 @@ class Training:
         for start in tf.range(0, tf.shape(indices)[0], batch_size):
             batch = indices[start : start + batch_size]
             x = tf.gather(self.data.x_train, batch)
+            if self._augment is not None:  # decided when traced: no cost without augmentation
+                x = self._augment(x)
             y = tf.gather(self.data.y_train, batch)
             with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(
-                    keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
-                )
+                loss = self._batch_loss(batch, y, model(x, training=True))
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(gradients, model.trainable_variables)
             total += loss * tf.cast(tf.shape(batch)[0], tf.float32)
         return total
+
+    def _batch_loss(self, batch: tf.Tensor, y: tf.Tensor, probabilities: tf.Tensor) -> tf.Tensor:
+        """The mean cross-entropy on the labels; a student's mixes in the teacher's (scaled by
+        the temperature squared, so that its gradients keep their size as Hinton et al. do)."""
+        hard = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probabilities))
+        if self.teacher is None:
+            return hard
+        temperature, weight = self.teacher.temperature, self.teacher.soft_weight
+        soft = keras.losses.categorical_crossentropy(
+            tf.gather(self._soft_targets, batch), _soften(probabilities, temperature)
+        )
+        return weight * temperature**2 * tf.reduce_mean(soft) + (1 - weight) * hard

@@ -22,6 +22,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
+from search.engine.closing import Closing, last_start
 from search.engine.events import Progress, TrialOutcome
 from search.engine.recovery import recover_stale_trials
 from search.runtime import interrupts
@@ -74,8 +75,17 @@ class RunLimits:
 
     n_trials: int | None  # full with this many COMPLETE, PRUNED or RUNNING; None: no limit
     budget: Any  # a multiprocessing.Value("i"): trials this run may still start, all workers
-    deadline: float | None  # time.time() after which no trial starts
+    deadline: float | None  # time.time() by which the run should end
     max_trials: int | None = None  # this process stops after running this many
+    # What the run does after its trials (`run`'s student), whose time the deadline must leave.
+    closing: Closing | None = None
+
+    def may_start(self, study: optuna.Study) -> bool:
+        """Whether a trial started now would end in time: before the deadline, with the time
+        that what follows needs."""
+        return self.deadline is None or time.time() < last_start(
+            study, self.deadline, self.closing
+        )
 
 
 def run_trials(
@@ -93,7 +103,7 @@ def run_trials(
     goes on; any other exception, Ctrl-C included, fails the trial and is raised.
     """
     ran = 0
-    while limits.deadline is None or time.time() < limits.deadline:
+    while limits.may_start(study):
         interrupts.check()
         if limits.max_trials is not None and ran >= limits.max_trials:
             break

@@ -30,6 +30,7 @@ class WorkerJob:
     gpu: str | None  # the one GPU it sees (CUDA_VISIBLE_DEVICES); None: as the parent does
     n_trials: int | None
     deadline: float | None
+    closing: Any = None  # a Closing: what the run does after its trials
 
 
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
@@ -79,7 +80,9 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     study = load_study_for_trials(config)
     progress = PipeProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)
-    limits = RunLimits(job.n_trials, budget, job.deadline, config.run.trials_per_worker)
+    limits = RunLimits(
+        job.n_trials, budget, job.deadline, config.run.trials_per_worker, job.closing
+    )
     ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
     if ran == limits.max_trials:
         events.send((job.index, "retired", ()))  # the pool starts a fresh process in its place

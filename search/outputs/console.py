@@ -55,6 +55,9 @@ class ConsoleProgress(Progress):
             f"  trial {number} epoch {epoch}/{epochs}  val_accuracy {accuracy:.4f}  {elapsed:.0f}s"
         )
 
+    def note(self, text: str) -> None:
+        self._print(text)
+
     def trial_ended(self, outcome: TrialOutcome) -> None:
         self._trial_started.pop(outcome.number, None)
         self.tally.add(outcome.number, outcome.state, outcome.value, outcome.over_budget)

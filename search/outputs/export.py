@@ -75,6 +75,7 @@ def export_trial(
     storage_url: str | None = None,
     force: bool = False,
     export_format: ExportFormat = ExportFormat(),
+    chosen: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write a trial's model (``model.keras`` and a SavedModel, or ``model.tflite``) and its
     ``model_card.json`` to ``output``.
@@ -100,9 +101,11 @@ def export_trial(
         model = float32_model(trained, best)
         if model is not trained:
             model.save(folder / MODEL_FILE)
-        files = _write_model(model, folder, validation, export_format)
+        files = write_model_files(model, folder, validation, export_format)
         return {
             **trial_summary(study, best),  # study, trial, params, accuracies, best epoch, size
+            "model": "trial",
+            **chosen_card(chosen),
             "storage": display_url(storage_url) if storage_url else None,
             "training_precision": best.user_attrs.get(records.PRECISION, "float32"),
             **files,
@@ -110,7 +113,12 @@ def export_trial(
             "keras_seed": best.user_attrs.get(records.KERAS_SEED),
         }
 
-    return _export(output, force, write)
+    return write_export(output, force, write)
+
+
+def chosen_card(chosen: tuple[str, str] | None) -> dict[str, Any]:
+    """The card's word on why this model was exported, when ``export`` chose it."""
+    return {} if chosen is None else {"chosen": {"model": chosen[0], "why": chosen[1]}}
 
 
 def export_ensemble(
@@ -150,7 +158,7 @@ def export_ensemble(
     def write(folder: Path) -> dict[str, Any]:
         model = ensemble_model(study, store, ensemble.members)
         model.save(folder / MODEL_FILE)
-        files = _write_model(model, folder, validation, export_format)
+        files = write_model_files(model, folder, validation, export_format)
         return {
             "study": study.study_name,
             "storage": display_url(storage_url) if storage_url else None,
@@ -181,10 +189,10 @@ def export_ensemble(
             **data_card(study),
         }
 
-    return _export(output, force, write)
+    return write_export(output, force, write)
 
 
-def _write_model(
+def write_model_files(
     model: Any,
     folder: Path,
     validation: tuple[np.ndarray, np.ndarray],
@@ -217,7 +225,9 @@ def _write_model(
     }
 
 
-def _export(output: Path, force: bool, write: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+def write_export(
+    output: Path, force: bool, write: Callable[[Path], dict[str, Any]]
+) -> dict[str, Any]:
     """Make the export ``write`` fills (its card returned), in place of ``output`` at the end.
 
     It is built beside its target and moved in place at the end, so that a failure half-way

@@ -21,7 +21,9 @@ from search.space.hyperparameters import HYPERPARAMETERS, worth_showing
 from search.stats import wilson_interval
 from search.storage import records
 from search.storage.records import (
+    EnsembleEvaluation,
     Repeat,
+    StudentEvaluation,
     TrialRecord,
     stored_repeat,
     stored_test_evaluation,
@@ -29,7 +31,13 @@ from search.storage.records import (
     trial_summary,
 )
 from search.storage.studies import StudySummary
-from search.storage.trials import LatestEnsemble, best_trial, latest_ensemble, tally
+from search.storage.trials import (
+    LatestEnsemble,
+    best_trial,
+    current_student,
+    latest_ensemble,
+    tally,
+)
 
 TABLE_WIDTH = 100
 MIN_NOTE_WIDTH = 24  # below this, notes get lines of their own
@@ -179,11 +187,13 @@ def best_record(study: optuna.Study) -> dict[str, Any] | None:
             **(evaluation or {}),
             "current": latest.current,
         }
+    student = current_student(study)
     return {
         **trial_summary(study, best),
         "repeat_seeds": repeat.seeds if repeat else None,
         "repeat_val_accuracies": repeat.val_accuracies if repeat else None,
         "ensemble": ensemble,
+        "student": {**asdict(student), "preferred": student.preferred} if student else None,
     }
 
 
@@ -228,6 +238,7 @@ def best_report(study: optuna.Study) -> str | None:
     latest = latest_ensemble(study)
     if latest is not None:
         lines += ensemble_lines(latest)
+        lines += student_lines(study)
     return "\n".join(lines)
 
 
@@ -263,21 +274,53 @@ def ensemble_lines(latest: LatestEnsemble) -> list[str]:
     stale = "" if latest.current else "; better trials completed since: the next `run` updates it"
     if ensemble is None:
         return [f"  ensemble:            none: the best trial alone scored best{stale}", chosen]
-    test_low, test_high = wilson_interval(
-        round(ensemble.test_accuracy * ensemble.n_test), ensemble.n_test
-    )
     members = ", ".join(map(str, ensemble.members))
     return [
         f"  ensemble:            the mean of trials {members} (the {len(ensemble.members)} best "
         f"by validation accuracy){stale}",
         chosen,
         f"    validation:        {ensemble.val_accuracy:.4f}",
-        f"    test accuracy:     {ensemble.test_accuracy:.4f} (95% CI {test_low:.4f} to "
-        f"{test_high:.4f}, loss {ensemble.test_loss:.4f})",
-        f"    minus the best:    {ensemble.difference * 100:+.2f} points on the same test images "
-        f"(paired 95% CI {ensemble.difference_low * 100:+.2f} to "
-        f"{ensemble.difference_high * 100:+.2f})",
+        *_test_lines(ensemble),
         f"    size:              {_size_text(ensemble.param_count, ensemble.flops)} in all",
+    ]
+
+
+def _test_lines(evaluated: EnsembleEvaluation | StudentEvaluation) -> list[str]:
+    """An ensemble's or a student's one test evaluation, and its lead over the best trial."""
+    low, high = wilson_interval(
+        round(evaluated.test_accuracy * evaluated.n_test), evaluated.n_test
+    )
+    return [
+        f"    test accuracy:     {evaluated.test_accuracy:.4f} (95% CI {low:.4f} to "
+        f"{high:.4f}, loss {evaluated.test_loss:.4f})",
+        f"    minus the best:    {evaluated.difference * 100:+.2f} points on the same test images "
+        f"(paired 95% CI {evaluated.difference_low * 100:+.2f} to "
+        f"{evaluated.difference_high * 100:+.2f})",
+    ]
+
+
+def student_lines(study: optuna.Study) -> list[str]:
+    """The student distilled from the ensemble, its accuracies against the best trial's, and
+    which of the two `export` takes; or why there is none."""
+    student = current_student(study)
+    if student is None:
+        config = records.study_record(study, records.CONFIG, {})
+        if not config.get("distill", {}).get("enabled", True):
+            why = "[distill] enabled = false"
+        elif (latest := latest_ensemble(study)) is None or latest.evaluation is None:
+            why = "a student learns from the study's ensemble, and it has none"
+        else:
+            why = "the next `run` (or `lenet-search ensemble`) distills it"
+        return [f"  student:             none: {why}"]
+    taken = "the student" if student.preferred else f"trial {student.trial}"
+    return [
+        f"  student:             trial {student.trial}'s network distilled from the ensemble "
+        f"(temperature {student.temperature:g}, soft weight {student.soft_weight:g}, "
+        f"epoch {student.best_epoch} of {student.params['epochs']})",
+        f"    validation:        {student.val_accuracy:.4f} (trial {student.trial}: "
+        f"{student.single_val_accuracy:.4f}): `export` takes {taken}",
+        *_test_lines(student),
+        f"    size:              {_size_text(student.param_count, student.flops)}",
     ]
 
 

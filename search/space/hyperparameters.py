@@ -13,6 +13,7 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -20,16 +21,22 @@ from typing import Any
 
 from models.architecture import LeNetArchitecture
 
-Value = int | float
+Value = int | float | str
+
+# How the learning rate moves over a trial's steps (engine.schedule builds each).
+LR_SCHEDULES = ("constant", "cosine", "one_cycle")
 
 
 @dataclass(frozen=True)
 class TrainingParams:
-    """How one trial trains; the defaults are the tutorial's."""
+    """How one trial trains; the defaults are the tutorial's (no schedule, no augmentation)."""
 
     epochs: int = 10
     batch_size: int = 32
-    learning_rate: float = 0.001  # Adam's default
+    learning_rate: float = 0.001  # Adam's default; the peak of a schedule
+    lr_schedule: str = "constant"  # one of LR_SCHEDULES
+    shift: int = 0  # training images shifted at random by up to this many pixels each way
+    flip: int = 0  # 1: training images mirrored left-right at random (where [data] flips allows)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,14 @@ class Bounds:
 
 POSITIVE_INTEGER = Bounds(lambda v: v >= 1, "positive integers")
 POSITIVE_NUMBER = Bounds(lambda v: 0 < v < math.inf, "positive numbers")
+NON_NEGATIVE_INTEGER = Bounds(lambda v: v >= 0, "integers from 0 up")
 RATE = Bounds(lambda v: 0 <= v < 1, "numbers from 0 up to, not including, 1")
+SWITCH = Bounds(lambda v: v in (0, 1), "0 (off) or 1 (on)")
+
+
+def names(valid: tuple[str, ...]) -> Bounds:
+    """The bounds of a hyperparameter whose values are names, such as a schedule's."""
+    return Bounds(lambda v: v in valid, "one of " + ", ".join(json.dumps(n) for n in valid))
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ class Hyperparameter:
 
     @property
     def kind(self) -> type:
-        """``int`` or ``float``, the type of the default."""
+        """``int``, ``float`` or ``str`` (a name among ``bounds``), the type of the default."""
         return type(self.default)
 
 
@@ -69,9 +83,13 @@ HYPERPARAMETERS: tuple[Hyperparameter, ...] = (
     Hyperparameter("dense_units", "dense", LeNetArchitecture, POSITIVE_INTEGER),
     Hyperparameter("dropout_conv", "drop_conv", LeNetArchitecture, RATE),
     Hyperparameter("dropout_dense", "drop_dense", LeNetArchitecture, RATE),
+    Hyperparameter("batch_norm", "bn", LeNetArchitecture, SWITCH),
     Hyperparameter("epochs", "epochs", TrainingParams, POSITIVE_INTEGER),
     Hyperparameter("batch_size", "batch", TrainingParams, POSITIVE_INTEGER, True),
     Hyperparameter("learning_rate", "lr", TrainingParams, POSITIVE_NUMBER, True),
+    Hyperparameter("lr_schedule", "schedule", TrainingParams, names(LR_SCHEDULES)),
+    Hyperparameter("shift", "shift", TrainingParams, NON_NEGATIVE_INTEGER),
+    Hyperparameter("flip", "flip", TrainingParams, SWITCH),
 )
 BY_NAME: Mapping[str, Hyperparameter] = {hp.name: hp for hp in HYPERPARAMETERS}
 
@@ -102,7 +120,13 @@ def training_params(values: Mapping[str, Value]) -> TrainingParams:
 
 
 def _owned_by(owner: type, values: Mapping[str, Value]) -> dict[str, Any]:
-    return {hp.name: values[hp.name] for hp in HYPERPARAMETERS if hp.owner is owner}
+    # A name missing from ``values`` takes the dataclass's default: a trial recorded before
+    # that hyperparameter existed trained with the tutorial's value.
+    return {
+        hp.name: values[hp.name]
+        for hp in HYPERPARAMETERS
+        if hp.owner is owner and hp.name in values
+    }
 
 
 def _check_owners_match_the_table() -> None:
@@ -110,7 +134,8 @@ def _check_owners_match_the_table() -> None:
     for hp in HYPERPARAMETERS:
         fields = {f.name for f in dataclasses.fields(hp.owner)}
         assert hp.name in fields, f"{hp.owner.__name__} has no field {hp.name}"
-        assert hp.kind in (int, float), f"{hp.name}: default must be an int or a float"
+        assert hp.kind in (int, float, str), f"{hp.name}: default must be an int, float or str"
+        assert hp.bounds.accepts(hp.default), f"{hp.name}: its default is out of its bounds"
 
 
 _check_owners_match_the_table()

@@ -24,12 +24,12 @@ class FloatRange:
 
 @dataclass(frozen=True)
 class Choices:
-    choices: tuple[int | float, ...]
+    choices: tuple[int | float | str, ...]  # names only for a hyperparameter of names
 
 
 @dataclass(frozen=True)
 class Fixed:
-    value: int | float
+    value: int | float | str
 
 
 Param = IntRange | FloatRange | Choices | Fixed
@@ -57,7 +57,7 @@ def from_toml(value: Any) -> Param | None:
     return None
 
 
-def largest(param: Param) -> int | float:
+def largest(param: Param) -> int | float | str:
     """The largest value ``param`` can take (the pruners' maximum resource, for epochs)."""
     if isinstance(param, Choices):
         return max(param.choices)

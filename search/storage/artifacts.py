@@ -155,13 +155,16 @@ def claim_store(
             raise StorageError(f"cannot write to the artifact store {location}: {e}") from None
 
 
-def save_trial_model(model, trial: optuna.Trial, store: ArtifactStore) -> str:  # noqa: ANN001
-    """Save ``model`` (a keras.Model) as an artifact of ``trial`` and return the artifact id."""
+def save_trial_model(  # noqa: ANN001 - model: a keras.Model
+    model, owner: optuna.Trial | optuna.Study, store: ArtifactStore
+) -> str:
+    """Save ``model`` as an artifact of ``owner`` (a trial, or the study for a model no trial
+    made: a student) and return the artifact id."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / MODEL_FILE
         model.save(path)
         return optuna.artifacts.upload_artifact(
-            artifact_store=store, file_path=str(path), study_or_trial=trial
+            artifact_store=store, file_path=str(path), study_or_trial=owner
         )
 
 

@@ -57,6 +57,8 @@ _TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the te
 _REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
 _ENSEMBLE_PREFIX = "ensemble_evaluation_"  # + member numbers: each ensemble's one test use
 _ENSEMBLE_CHOICE = "ensemble_choice"  # how `run` chose its latest ensemble, on validation
+_STUDENT_PREFIX = "student_"  # + teachers and settings: each student's one test use
+_LATEST_STUDENT = "latest_student"  # the key of the student `run` made last
 
 
 # Records are kept in the study's system attributes, out of optuna-dashboard's table of user
@@ -306,3 +308,65 @@ def store_ensemble_evaluation(study: optuna.Study, evaluation: EnsembleEvaluatio
     key = _ensemble_key(evaluation.members)
     if study_record(study, key) is None:
         set_study_record(study, key, asdict(evaluation))
+
+
+@dataclass(frozen=True)
+class StudentEvaluation:
+    """A student LeNet distilled from the study's ensemble, and its one evaluation on the test
+    split; the best trial's figures beside it, to choose between the two on validation."""
+
+    teachers: list[int]  # the ensemble's members, whose mean probabilities it learned
+    trial: int  # the trial whose network and training it repeats: the best
+    params: dict[str, Any]  # everything it trained with (the trial's, epochs perhaps not)
+    temperature: float
+    soft_weight: float
+    seed: int
+    best_epoch: int
+    train_seconds: float
+    artifact_id: str  # its saved model, an artifact of the study
+    val_accuracy: float
+    val_loss: float
+    n_val: int
+    test_accuracy: float
+    test_loss: float
+    n_test: int
+    single_val_accuracy: float  # the best trial's
+    single_test_accuracy: float
+    # The student's test accuracy minus the best trial's, on the same images, and its paired
+    # 95% interval.
+    difference: float
+    difference_low: float
+    difference_high: float
+    param_count: int
+    flops: int
+    predictions_id: str | None = None
+
+    @property
+    def preferred(self) -> bool:
+        """Whether a user should take the student rather than the best trial: it scored higher
+        on validation (of equal ones, the trial, which needs no teacher to explain it)."""
+        return self.val_accuracy > self.single_val_accuracy
+
+
+def student_key(teachers: list[int], epochs: int, temperature: float, soft_weight: float) -> str:
+    """Where a student of these teachers and settings is stored: one test use for each."""
+    members = "-".join(map(str, teachers))
+    return f"{_STUDENT_PREFIX}{members}_epochs{epochs}_t{temperature:g}_w{soft_weight:g}"
+
+
+def stored_student(study: optuna.Study, key: str) -> StudentEvaluation | None:
+    stored = study_record(study, key)
+    return None if stored is None else StudentEvaluation(**stored)
+
+
+def store_student(study: optuna.Study, key: str, student: StudentEvaluation) -> None:
+    if study_record(study, key) is None:
+        set_study_record(study, key, asdict(student))
+    if study_record(study, _LATEST_STUDENT) != key:
+        set_study_record(study, _LATEST_STUDENT, key)
+
+
+def latest_student(study: optuna.Study) -> StudentEvaluation | None:
+    """The student `run` made last, if it made any."""
+    key = study_record(study, _LATEST_STUDENT)
+    return None if key is None else stored_student(study, key)

@@ -59,6 +59,14 @@ def latest_ensemble(study: optuna.Study) -> LatestEnsemble | None:
     return LatestEnsemble(choice, records.latest_ensemble_evaluation(study), current)
 
 
+def current_student(study: optuna.Study) -> records.StudentEvaluation | None:
+    """The student of the study's latest ensemble, if `run` made one."""
+    latest, student = latest_ensemble(study), records.latest_student(study)
+    if latest is None or latest.evaluation is None or student is None:
+        return None
+    return student if student.teachers == latest.evaluation.members else None
+
+
 def first_failure(study: optuna.Study) -> str | None:
     """The recorded reason of the study's first failed trial, if any failed."""
     for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):

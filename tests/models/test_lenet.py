@@ -56,3 +56,43 @@ def test_dropout_rates_add_their_layers_and_no_parameters() -> None:
     np.testing.assert_array_equal(*inference)
     trained = keras.ops.convert_to_numpy(model(x, training=True))
     assert not np.allclose(trained, inference[0])
+
+
+def test_batch_norm_sits_between_each_convolution_and_its_relu() -> None:
+    arch = LeNetArchitecture((28, 28, 1), 10, 8, 8, 16, batch_norm=1)
+    model = build_lenet(arch)
+    assert [layer.name for layer in model.layers] == [
+        "conv1",
+        "batch_norm1",
+        "relu1",
+        "pool1",
+        "conv2",
+        "batch_norm2",
+        "relu2",
+        "pool2",
+        "flatten",
+        "dense",
+        "classes",
+    ]
+    conv1, conv2 = model.get_layer("conv1"), model.get_layer("conv2")
+    assert not conv1.use_bias and conv1.activation.__name__ == "linear"
+    assert not conv2.use_bias and conv2.activation.__name__ == "linear"
+    assert model.count_params() == count_params(arch)
+    # Inference normalizes with the moving statistics, training with the batch's own: the same
+    # images give other probabilities, and only training moves the statistics.
+    x = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32) * 5
+    moving_mean = model.get_layer("batch_norm1").moving_mean
+    before = keras.ops.convert_to_numpy(moving_mean)
+    inference = keras.ops.convert_to_numpy(model(x, training=False))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(moving_mean), before)
+    trained = keras.ops.convert_to_numpy(model(x, training=True))
+    assert not np.allclose(trained, inference)
+    assert not np.allclose(keras.ops.convert_to_numpy(moving_mean), before)
+
+
+def test_batch_norm_off_is_the_tutorials_network_to_the_parameter() -> None:
+    arch = LeNetArchitecture((28, 28, 1), 10)
+    off = build_lenet(LeNetArchitecture((28, 28, 1), 10, batch_norm=0))
+    tutorial = build_lenet(arch)
+    assert [layer.name for layer in off.layers] == [layer.name for layer in tutorial.layers]
+    assert off.count_params() == 30_762

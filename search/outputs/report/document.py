@@ -17,7 +17,7 @@ import optuna
 
 from search.config.record import flatten
 from search.errors import StorageError
-from search.outputs.report.ensemble import ensemble_section
+from search.outputs.report.ensemble import ensemble_section, student_section
 from search.outputs.report.held_out import test_section
 from search.outputs.report.page import TARGET_NAME, Page, esc
 from search.outputs.report.plots import (
@@ -85,6 +85,7 @@ def write_report(
     page.section("Accuracy against model size", size_section(page, records_))
     page.section("Best model on the test split", test_section(page, study, artifacts))
     page.section("Ensemble of the best trials", ensemble_section(study))
+    page.section("Student distilled from the ensemble", student_section(study))
     page.section("Trials", _trials_table(records_))
     text = page.render(f"lenet-search report: {study.study_name}")
     path = output / REPORT_FILE

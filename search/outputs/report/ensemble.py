@@ -1,5 +1,6 @@
-"""The report's section on the ensemble of the study's best trials: its members, its accuracy
-on validation and, once, on test, and what it gains over the best trial alone."""
+"""The report's sections on the ensemble of the study's best trials (its members, its accuracy
+on validation and, once, on test, and what it gains over the best trial alone) and on the
+student distilled from it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from search.outputs.report.page import TARGET_NAME, absent, esc
 from search.outputs.text import format_params, format_size
 from search.stats import wilson_interval
 from search.storage.records import trial_params
-from search.storage.trials import latest_ensemble
+from search.storage.trials import current_student, latest_ensemble
 
 
 def ensemble_section(study: optuna.Study) -> str:
@@ -61,6 +62,33 @@ def ensemble_section(study: optuna.Study) -> str:
         f"{ensemble.flops / 1e6:.2f} MFLOPs an image in all.</p>"
         f'<table class="trials"><tr><th>trial</th><th>{TARGET_NAME}</th><th>weight</th>'
         f"<th>parameters</th><th>hyperparameters</th></tr>{rows}</table>"
+    )
+
+
+def student_section(study: optuna.Study) -> str:
+    student = current_student(study)
+    if student is None:
+        return absent(
+            "No student: one is distilled from the study's ensemble at the end of "
+            "`lenet-search run` (or by `lenet-search ensemble`), unless [distill] enabled = false."
+        )
+    test_low, test_high = _interval(student.test_accuracy, student.n_test)
+    taken = "the student" if student.preferred else f"trial {student.trial}"
+    teachers = ", ".join(map(str, student.teachers))
+    return (
+        f"<p class=note>Trial {student.trial}'s network and training, learning the ensemble's "
+        f"class probabilities (trials {teachers}; temperature {student.temperature:g}, "
+        f"soft weight {student.soft_weight:g}) beside the labels: one model the size of the "
+        f"best trial. Its best epoch ({student.best_epoch} of {student.params['epochs']}) kept "
+        "by validation accuracy, evaluated once on the test split.</p>"
+        f"<p class=big>test accuracy <b>{student.test_accuracy:.4f}</b> (95% Wilson interval "
+        f"{test_low:.4f} to {test_high:.4f}); {TARGET_NAME} {student.val_accuracy:.4f}, "
+        f"trial {student.trial}'s {student.single_val_accuracy:.4f}: `export` takes {taken}</p>"
+        f"<p>The student minus the best trial on the same {student.n_test:,} test images: "
+        f"<b>{student.difference * 100:+.2f} points</b> (paired 95% interval "
+        f"{student.difference_low * 100:+.2f} to {student.difference_high * 100:+.2f}).</p>"
+        f"<p class=note>{student.param_count:,} parameters and "
+        f"{student.flops / 1e6:.2f} MFLOPs an image.</p>"
     )
 
 

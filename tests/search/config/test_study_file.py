@@ -27,9 +27,13 @@ def test_study_file_is_read_with_defaults_and_resolved_paths(study_file: Path) -
         "dense_units": IntRange(4, 16),
         "dropout_conv": Fixed(0.0),
         "dropout_dense": Fixed(0.0),
+        "batch_norm": Fixed(0),
         "epochs": IntRange(1, 3),
         "batch_size": Fixed(16),
         "learning_rate": Fixed(0.01),
+        "lr_schedule": Fixed("constant"),
+        "shift": Fixed(0),
+        "flip": Fixed(0),
     }
     assert config.training.precision == "auto"
     assert config.run.workers == 1
@@ -62,6 +66,28 @@ def test_dropout_and_precision_are_opt_in_keys(tmp_path: Path, image_folder) -> 
     assert config.search_space["dropout_dense"] == Fixed(0.4)
     assert config.training.precision == "mixed_bfloat16"
     assert config.run.workers is None
+
+
+def test_recipes_are_opt_in_and_names_are_searched_or_fixed(tmp_path: Path, image_folder) -> None:
+    path = write_study(
+        tmp_path,
+        data={"flips": True},
+        search_space={
+            "batch_norm": {"choices": [0, 1]},
+            "lr_schedule": {"choices": ["cosine", "one_cycle"]},
+            "shift": {"low": 0, "high": 3},
+            "flip": 1,
+        },
+    )
+    config = load_config(path)
+    assert config.data.flips is True
+    assert config.search_space["batch_norm"] == Choices((0, 1))
+    assert config.search_space["lr_schedule"] == Choices(("cosine", "one_cycle"))
+    assert config.search_space["shift"] == IntRange(0, 3)
+    assert config.search_space["flip"] == Fixed(1)
+    fixed = write_study(tmp_path, search_space={"lr_schedule": "one_cycle", "flip": 0})
+    assert load_config(fixed).search_space["lr_schedule"] == Fixed("one_cycle")
+    assert load_config(fixed).data.flips is False
 
 
 def test_optional_search_dimensions_and_relative_storage(tmp_path: Path, image_folder) -> None:
@@ -129,7 +155,7 @@ BAD_STUDIES = [
     (
         {"pruner": None, "prunner": {"kind": "none"}},
         "[prunner] is not a known section; "
-        "known: data, ensemble, pruner, run, sampler, search_space, study, training",
+        "known: data, distill, ensemble, pruner, run, sampler, search_space, study, training",
     ),
     (
         {"search_space": {"dense_units": {"low": 16, "high": 4}}},
@@ -155,8 +181,50 @@ BAD_STUDIES = [
     (
         {"search_space": {"epochs": None, "dropout": 0.5}},
         "[search_space] dropout is not a known key; known: conv1_channels, conv2_channels, "
-        "dense_units, dropout_conv, dropout_dense, epochs, batch_size, learning_rate, "
-        "max_params, max_mflops",
+        "dense_units, dropout_conv, dropout_dense, batch_norm, epochs, batch_size, "
+        "learning_rate, lr_schedule, shift, flip, max_params, max_mflops",
+    ),
+    (
+        {"search_space": {"lr_schedule": "linear"}},
+        '[search_space] lr_schedule takes one of "constant", "cosine", "one_cycle", got "linear"',
+    ),
+    (
+        {"search_space": {"lr_schedule": {"choices": ["cosine", 1]}}},
+        '[search_space] lr_schedule takes one of "constant", "cosine", "one_cycle", got 1',
+    ),
+    (
+        {"search_space": {"lr_schedule": {"low": "constant", "high": "cosine"}}},
+        "[search_space] lr_schedule takes a name or { choices = [...] } of names, each one of "
+        '"constant", "cosine", "one_cycle"; names have no low and high, '
+        'got { low = "constant", high = "cosine" }',
+    ),
+    (
+        {"search_space": {"batch_norm": {"choices": [0, 2]}}},
+        "[search_space] batch_norm takes 0 (off) or 1 (on), got 2",
+    ),
+    (
+        {"search_space": {"shift": -1}},
+        "[search_space] shift takes integers from 0 up, got -1",
+    ),
+    (
+        {"search_space": {"flip": 1}},
+        "[search_space] flip = 1 mirrors training images, but [data] flips is not true: set "
+        "flips = true in [data] if a mirrored image keeps its class, or flip = 0",
+    ),
+    (
+        {"search_space": {"flip": {"choices": [0, 1]}}, "data": {"flips": False}},
+        "[search_space] flip = { choices = [0, 1] } mirrors training images, but [data] flips "
+        "is not true: set flips = true in [data] if a mirrored image keeps its class, or "
+        "flip = 0",
+    ),
+    (
+        {"data": {"dataset": "mnist", "test_split": None, "flips": True}},
+        "[data] flips = true does not suit mnist: digits are not mirror images of themselves "
+        "(a mirrored 2 is no digit); leave it false",
+    ),
+    (
+        {"data": {"flips": "yes"}},
+        '[data] flips must be true or false, got "yes"',
     ),
     (
         {"search_space": {"max_params": 0}},
@@ -240,6 +308,22 @@ BAD_STUDIES = [
     (
         {"ensemble": {"size": -2}},
         "[ensemble] size must be a non-negative integer, got -2",
+    ),
+    (
+        {"distill": {"temperature": 0.5}},
+        "[distill] temperature must be a number of at least 1, got 0.5",
+    ),
+    (
+        {"distill": {"soft_weight": 1.5}},
+        "[distill] soft_weight must be a number from 0 to 1, got 1.5",
+    ),
+    (
+        {"distill": {"epochs": 0}},
+        "[distill] epochs must be a positive integer, got 0",
+    ),
+    (
+        {"distill": {"alpha": 0.5}},
+        "[distill] alpha is not a known key; known: enabled, epochs, soft_weight, temperature",
     ),
     (
         {"study": {"storage": "not a url"}},

@@ -24,11 +24,14 @@ from search.storage.records import (
     EnsembleChoice,
     EnsembleEvaluation,
     Repeat,
+    StudentEvaluation,
     TestEvaluation,
     store_ensemble_choice,
     store_ensemble_evaluation,
     store_repeat,
+    store_student,
     store_test_evaluation,
+    student_key,
 )
 
 SPACE = {
@@ -197,7 +200,7 @@ def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) 
     store_ensemble_choice(study, choice)
     store_ensemble_evaluation(study, ensemble)
     lines = best_report(study).splitlines()
-    assert lines[-6:] == [
+    assert lines[-7:] == [
         "  ensemble:            the mean of trials 2, 0 (the 2 best by validation accuracy)",
         "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.9100",
         "    validation:        0.9100",
@@ -205,6 +208,7 @@ def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) 
         "    minus the best:    +2.50 points on the same test images (paired 95% CI +1.00 to "
         "+4.00)",
         "    size:              200,132 parameters, 5.00 MFLOPs/image in all",
+        "  student:             none: the next `run` (or `lenet-search ensemble`) distills it",
     ]
     best = json.loads(best_output(study, "json"))
     assert best["ensemble"] == {
@@ -216,16 +220,17 @@ def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) 
     assert (row["ensemble.test_accuracy"][0], row["ensemble.members"][0]) == (0.9, "[2, 0]")
 
     add(study, TrialState.COMPLETE, {"dense_units": 64}, [0.95])  # a better trial, since
-    stale = best_report(study).splitlines()[-6]
+    stale = best_report(study).splitlines()[-7]
     assert stale.endswith("; better trials completed since: the next `run` updates it")
     assert json.loads(best_output(study, "json"))["ensemble"]["current"] is False
 
 
 def test_best_says_when_the_best_alone_beat_every_ensemble(study) -> None:
     store_ensemble_choice(study, EnsembleChoice(5, [2, 0], [0.9, 0.85]))
-    assert best_report(study).splitlines()[-2:] == [
+    assert best_report(study).splitlines()[-3:] == [
         "  ensemble:            none: the best trial alone scored best",
         "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.8500",
+        "  student:             none: a student learns from the study's ensemble, and it has none",
     ]
     assert json.loads(best_output(study, "json"))["ensemble"] == {
         "chosen": {"size": 5, "considered": [2, 0], "val_accuracies": [0.9, 0.85]},
@@ -252,3 +257,53 @@ def test_best_warns_where_a_few_images_decided() -> None:
         "test accuracy, and give the study more (or harder) validation images"
     ]
     assert thin_numbers(0.91, 6000) == [] and thin_numbers(0.91, None) == []
+
+
+def test_best_shows_the_student_and_which_model_export_takes(study) -> None:
+    members = [2, 0]
+    store_ensemble_choice(study, EnsembleChoice(5, members, [0.9, 0.91]))
+    ensemble = EnsembleEvaluation(
+        members, [0.5, 0.5], 5, 0.91, 0.3, 1000, 0.9, 0.28, 1000, 0.875, 0.025, 0.01, 0.04, 2, 2
+    )
+    store_ensemble_evaluation(study, ensemble)
+    student = StudentEvaluation(
+        teachers=members,
+        trial=2,
+        params={"dense_units": 100, "epochs": 12},
+        temperature=2.0,
+        soft_weight=0.7,
+        seed=5,
+        best_epoch=11,
+        train_seconds=80.0,
+        artifact_id="a",
+        val_accuracy=0.905,
+        val_loss=0.3,
+        n_val=1000,
+        test_accuracy=0.89,
+        test_loss=0.29,
+        n_test=1000,
+        single_val_accuracy=0.9,
+        single_test_accuracy=0.875,
+        difference=0.015,
+        difference_low=0.001,
+        difference_high=0.029,
+        param_count=100_066,
+        flops=2_500_000,
+    )
+    store_student(study, student_key(members, 12, 2.0, 0.7), student)
+    assert best_report(study).splitlines()[-5:] == [
+        "  student:             trial 2's network distilled from the ensemble (temperature 2, "
+        "soft weight 0.7, epoch 11 of 12)",
+        "    validation:        0.9050 (trial 2: 0.9000): `export` takes the student",
+        "    test accuracy:     0.8900 (95% CI 0.8691 to 0.9079, loss 0.2900)",
+        "    minus the best:    +1.50 points on the same test images (paired 95% CI +0.10 to "
+        "+2.90)",
+        "    size:              100,066 parameters, 2.50 MFLOPs/image",
+    ]
+    assert json.loads(best_output(study, "json"))["student"] == {
+        **dataclasses.asdict(student),
+        "preferred": True,
+    }
+    # Another ensemble since: the student is not the current one's.
+    store_ensemble_choice(study, EnsembleChoice(5, [2, 1], [0.9, 0.92]))
+    assert json.loads(best_output(study, "json"))["student"] is None

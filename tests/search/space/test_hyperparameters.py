@@ -4,7 +4,9 @@ import dataclasses
 
 from models import LeNetArchitecture
 from search.space.hyperparameters import (
+    BY_NAME,
     HYPERPARAMETERS,
+    LR_SCHEDULES,
     TrainingParams,
     architecture,
     training_params,
@@ -28,10 +30,22 @@ def test_defaults_are_the_tutorials() -> None:
         "dense_units": 32,
         "dropout_conv": 0.0,
         "dropout_dense": 0.0,
+        "batch_norm": 0,
         "epochs": 10,
         "batch_size": 32,
         "learning_rate": 0.001,
+        "lr_schedule": "constant",
+        "shift": 0,
+        "flip": 0,
     }
+
+
+def test_a_hyperparameter_of_names_takes_its_names_alone() -> None:
+    schedule = BY_NAME["lr_schedule"]
+    assert schedule.kind is str
+    assert [schedule.bounds.accepts(name) for name in LR_SCHEDULES] == [True, True, True]
+    assert not schedule.bounds.accepts("linear")
+    assert schedule.bounds.text == 'one of "constant", "cosine", "one_cycle"'
 
 
 def test_values_split_into_the_network_and_its_training() -> None:
@@ -39,6 +53,12 @@ def test_values_split_into_the_network_and_its_training() -> None:
     arch = architecture(values, (28, 28, 1), 10)
     assert arch == LeNetArchitecture((28, 28, 1), 10, dense_units=64)
     assert training_params(values) == TrainingParams(epochs=3)
+
+
+def test_a_trial_recorded_before_a_hyperparameter_existed_trained_with_its_default() -> None:
+    old = {"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "epochs": 2}
+    assert architecture(old, (28, 28, 1), 10) == LeNetArchitecture((28, 28, 1), 10, 8, 8, 16)
+    assert training_params(old) == TrainingParams(epochs=2, lr_schedule="constant", shift=0)
 
 
 def test_only_searched_or_changed_values_are_worth_showing() -> None:

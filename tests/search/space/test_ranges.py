@@ -18,12 +18,15 @@ def test_each_kind_is_described_once_for_the_note_and_the_report() -> None:
     assert describe(FloatRange(0.0, 0.5)) == "0.0 to 0.5"
     assert describe(Choices((8, 16))) == "one of 8, 16"
     assert describe(Fixed(32)) == "32 (fixed)"
+    assert describe(Choices(("constant", "cosine"))) == 'one of "constant", "cosine"'
+    assert describe(Fixed("cosine")) == "cosine (fixed)"
 
 
 def test_a_range_as_the_study_file_writes_it() -> None:
     assert from_toml({"low": 2, "high": 8, "log": True}) == IntRange(2, 8, log=True)
     assert from_toml({"low": 1e-4, "high": 1e-2}) == FloatRange(1e-4, 1e-2)
     assert from_toml({"choices": [8, 16]}) == Choices((8, 16))
+    assert from_toml({"choices": ["cosine"]}) == Choices(("cosine",))
     for other in (32, "a", {"low": 1}, {"kind": "median"}, {"low": 1, "high": 2, "step": 1}):
         assert from_toml(other) is None
 
@@ -49,3 +52,5 @@ def test_a_space_that_must_repeat_configurations_says_so() -> None:
     )
     assert repetition_warning(small, 4) is None and repetition_warning(small, None) is None
     assert configurations({"learning_rate": FloatRange(1e-4, 1e-2)}) is None
+    names = {"lr_schedule": Choices(("constant", "cosine")), "flip": Choices((0, 1))}
+    assert configurations(names) == 4

@@ -37,3 +37,17 @@ def test_a_trials_seed_depends_on_the_study_seed_and_its_number_alone() -> None:
     assert trial_seed(0, 5) == trial_seed(0, 5) == 5
     assert len({trial_seed(seed, number) for seed in range(3) for number in range(3)}) == 9
     assert 0 <= trial_seed(2**32 - 1, 10**6) < 2**31
+
+
+def test_a_choice_of_names_is_suggested_and_stored_as_a_name() -> None:
+    space = {"lr_schedule": Choices(("constant", "one_cycle")), "shift": Fixed(2)}
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(6):
+        trial = study.ask()
+        values = suggest(trial, space)
+        assert values["lr_schedule"] in ("constant", "one_cycle") and values["shift"] == 2
+        study.tell(trial, 0.5)
+    assert distributions(space) == {
+        "lr_schedule": CategoricalDistribution(["constant", "one_cycle"])
+    }
+    assert {t.params["lr_schedule"] for t in study.trials} == {"constant", "one_cycle"}

@@ -111,3 +111,30 @@ def test_integer_parameters_get_integer_ticks_in_parallel_coordinates() -> None:
     assert labels["epochs"] == ["1", "2", "3"]  # not 1.5 and 2.5
     assert labels["dense_units"] == ["8", "22", "36", "50", "64"]
     assert len(labels[axes[0]]) == 5  # the objective's axis keeps its five labels
+
+
+def test_a_parameter_of_names_gets_an_axis_labelled_with_them() -> None:
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+    from optuna.trial import create_trial
+
+    study = optuna.create_study(direction="maximize")
+    space = {
+        "lr_schedule": CategoricalDistribution(["constant", "cosine", "one_cycle"]),
+        "epochs": IntDistribution(1, 3),
+    }
+    for schedule, epochs, value in (("cosine", 1, 0.7), ("one_cycle", 3, 0.9), ("cosine", 2, 0.8)):
+        study.add_trial(
+            create_trial(
+                value=value,
+                params={"lr_schedule": schedule, "epochs": epochs},
+                distributions=space,
+            )
+        )
+    figure = parallel_coordinates(study)
+    axes = list(figure.layout.xaxis.ticktext)
+    labels = {
+        name: [a.text for a in figure.layout.annotations if a.x == i]
+        for i, name in enumerate(axes)
+    }
+    assert labels["lr_schedule"] == ["cosine", "one_cycle"]
+    assert labels["epochs"] == ["1", "2", "3"]
