@@ -4,7 +4,7 @@ Workers are spawned, never forked, so that each starts its own TensorFlow with i
 count; each is pinned to its share of the cores. They coordinate only through the storage (the
 study lock and the trials there), as Optuna's distributed mode does; the parent only starts them,
 shows their progress, stops them on Ctrl-C or SIGTERM, and fails any trial a dead worker left
-RUNNING.
+RUNNING the moment its process ends, so that a live worker runs the retry.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from search.engine.worker_process import WorkerJob, worker_main
 from search.errors import LenetSearchError
 from search.runtime import interrupts
 from search.storage import records
+from search.storage.database import study_lock
 from search.storage.optuna_internals import trial_id
 
 STOP_SECONDS = 60  # how long stopped workers get to record their trials before they are killed
@@ -80,15 +81,16 @@ def run_worker_pool(
             )
             process.start()
         writer.close()  # the worker holds the only writing end: its end is the pipe's end
-        watch.pipes.append(reader)
+        watch.pipes[reader] = job.index
         return process
 
     workers = [start(job) for job in jobs]
     # Ctrl-C in a terminal reaches the workers too; SIGTERM may reach this process alone.
     while not watch.problems and not interrupts.received():
         watch.take(timeout=0.2)
+        _fail_orphans(study, config.study.storage, watch, workers)
         for index in sorted(watch.retired):  # it ran its trials_per_worker: a fresh one follows
-            if not workers[index].is_alive():
+            if index not in watch.pipes.values():  # all it said is read: its index is free
                 workers[index].join()
                 workers[index] = start(jobs[index])
                 watch.retired.discard(index)
@@ -100,7 +102,7 @@ def run_worker_pool(
     for worker in workers:
         worker.join()
     watch.drain()
-    _fail_orphans(study, watch, workers)
+    _fail_orphans(study, config.study.storage, watch, workers)
     if watch.errors:
         raise LenetSearchError(watch.errors[0])
     if watch.crashes:
@@ -116,7 +118,8 @@ class _Watch:
         self.errors: list[str] = []
         self.crashes: list[str] = []
         self.retired: set[int] = set()  # indexes of workers that ended to be replaced
-        self.pipes: list[Connection] = []  # reading ends, one per worker process still open
+        self.pipes: dict[Connection, int] = {}  # reading end -> worker index, while it is open
+        self.ended: set[int] = set()  # indexes of workers whose pipe ended since last looked at
 
     @property
     def problems(self) -> bool:
@@ -125,11 +128,11 @@ class _Watch:
     def take(self, timeout: float) -> bool:
         """Handle the events that arrive within ``timeout``; whether there were any."""
         received = False
-        for pipe in wait(self.pipes, timeout):
+        for pipe in wait(list(self.pipes), timeout):
             try:
                 event = pipe.recv()
             except EOFError:  # the worker ended (or died mid-event): nothing more will come
-                self.pipes.remove(pipe)
+                self.ended.add(self.pipes.pop(pipe))
                 pipe.close()
                 continue
             self._handle(*event)
@@ -168,14 +171,27 @@ def _stop(workers: list, watch: _Watch) -> None:
             worker.kill()
 
 
-def _fail_orphans(study: optuna.Study, watch: _Watch, workers: list) -> None:
-    """Fail the trials that workers which died (killed, crashed) left RUNNING; retry them once."""
+def _fail_orphans(study: optuna.Study, storage_url: str, watch: _Watch, workers: list) -> None:
+    """Fail the trials that workers which ended (killed, crashed) left RUNNING; retry them once.
+
+    Done as soon as a worker's pipe ends, not when the run does: the retry is enqueued while
+    other workers still reserve trials, so the study ends with its n_trials (a killed worker's
+    heartbeat only goes stale after the grace period, often after the last trial started).
+    """
+    ended, watch.ended = watch.ended, set()
+    orphans = {n: i for n, i in watch.running.items() if i in ended}
+    if not orphans:
+        return
     running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    for number, index in watch.running.items():
+    for number, index in orphans.items():
+        del watch.running[number]
         if number not in running:
             continue
+        workers[index].join(timeout=5)  # its pipe has ended: the process is ending
         code = workers[index].exitcode
         reason = f"its worker process ended without recording it (exit code {code})"
-        if fail_and_retry(study, trial_id(running[number]), reason) is not None:
+        with study_lock(storage_url):  # against a heartbeat's recovery of the same trial
+            failed = fail_and_retry(study, trial_id(running[number]), reason)
+        if failed is not None:
             epochs_run = running[number].user_attrs.get(records.EPOCHS_RUN)
             watch.progress.trial_ended(TrialOutcome(number, "FAIL", None, epochs_run, reason))

@@ -213,14 +213,16 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
     summary = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
     assert len(by_state["COMPLETE"]) == 4 and len(study.trials) == 5, (summary, err)
     [dead] = by_state["FAIL"]
+    # The pool sees its process end at once; the heartbeat's grace period (3 s) is for workers
+    # on other machines (tests/search/engine/test_recovery.py).
     assert dead.user_attrs["fail_reason"] == (
-        "its worker sent no heartbeat for over 3 s (the process died or its machine was lost)"
+        "its worker process ended without recording it (exit code -9)"
     )
     [retry] = [t for t in study.trials if t.user_attrs.get("retry_of") == dead.number]
     assert retry.state.name == "COMPLETE" and retry.params == dead.params
     recovered_after = dead.datetime_complete.timestamp() - killed_at
     print(f"the killed worker's trial was failed {recovered_after:.1f} s after the kill")
-    assert recovered_after < 3 + 1 + 5  # grace + interval, and slack for a busy machine
+    assert recovered_after < 3  # before the grace period: not by a heartbeat
 
 
 def training_trials(url: str) -> int:
