@@ -83,3 +83,35 @@ def run_pinned(commands: list[list[str]]) -> Iterator[tuple[int, str]]:
                 del running[core]
                 yield index, process.stdout.read()
         time.sleep(1)
+
+
+def fp32_peak_per_core() -> tuple[float, str]:
+    """One core's FP32 peak in GFLOP/s, and how it was reckoned (printed beside it).
+
+    FLOPs a cycle from the vector units the CPU's flags imply: two FMA pipes of 8 floats on
+    AVX2 (Zen 3, Intel client), and on AVX-512 two of 16 on Intel server cores but still 8-wide
+    pipes on AMD Zen 4, which splits 512-bit work in two. The clock is /proc/cpuinfo's (often
+    the base clock in a VM; boost makes the true peak higher, the fraction lower).
+    """
+    from search.engine.precision import cpu_flags as all_flags
+
+    flags = all_flags()
+    vendor, mhz = "", 0.0
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("vendor_id"):
+            vendor = line.split(":", 1)[1].strip()
+        elif line.startswith("cpu MHz") and not mhz:
+            mhz = float(line.split(":", 1)[1])
+    wide = "avx512f" in flags and vendor == "GenuineIntel"
+    per_cycle = 2 * 2 * (16 if wide else 8)  # 2 pipes x 2 (multiply and add) x floats a pipe
+    how = f"{per_cycle} FLOP a cycle ({'2 AVX-512' if wide else '2 256-bit'} FMA pipes)"
+    return per_cycle * mhz / 1000, f"{how} x {mhz / 1000:.2f} GHz"
+
+
+def training_flops(arch: object, n_train: int, n_val: int) -> float:
+    """FLOPs of one epoch: a training image costs about three forward passes (forward,
+    and the two products of the backward pass), a validation image one."""
+    from models.architecture import forward_flops
+
+    forward = forward_flops(arch)
+    return forward * (3 * n_train + n_val)

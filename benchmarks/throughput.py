@@ -17,6 +17,7 @@ Both are timed as whole commands, start-up and data loading included. Target: (b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import common
 
+from models.architecture import LeNetArchitecture
 from search.storage import records
 
 CONFIGS = [(8, 16, 16), (16, 32, 32), (16, 32, 64), (32, 64, 64), (32, 64, 128), (64, 128, 256)]
@@ -57,11 +59,22 @@ epochs = {epochs}
 """
 
 
+WIDTH_KEYS = ("conv1_channels", "conv2_channels", "dense_units")
+
+
+def peak_text(arch: LeNetArchitecture, seconds: float, cores: int) -> str:
+    """GFLOP/s reached over ``seconds`` of EPOCHS epochs, and its fraction of ``cores``' peak."""
+    peak, _ = common.fp32_peak_per_core()
+    reached = EPOCHS * common.training_flops(arch, 54_000, 6_000) / seconds / 1e9
+    share = reached / (peak * cores)
+    return f"{reached:5.1f} GFLOP/s = {share:4.0%} of {cores} core(s)' FP32 peak"
+
+
 def baseline() -> None:
     """(a), in this process: plain Keras, as the tutorial trains."""
     import keras
 
-    from models import LeNetArchitecture, build_lenet
+    from models import build_lenet
     from search.config.settings import DataSettings
     from search.data.loading import load_dataset
 
@@ -83,7 +96,11 @@ def baseline() -> None:
         )
         seconds = time.perf_counter() - started
         images = EPOCHS * len(data.y_train)
-        print(f"  {conv1}/{conv2}/{dense}: {seconds:6.1f} s  {images / seconds:7.0f} images/s")
+        arch = LeNetArchitecture((28, 28, 1), 10, conv1, conv2, dense)
+        print(
+            f"  {conv1}/{conv2}/{dense}: {seconds:6.1f} s  {images / seconds:7.0f} images/s  "
+            f"{peak_text(arch, seconds, len(os.sched_getaffinity(0)))}"
+        )
 
 
 def ours(folder: Path) -> tuple[float, int]:
@@ -120,9 +137,11 @@ def ours(folder: Path) -> tuple[float, int]:
         attrs = trial.user_attrs
         hp = attrs[records.HYPERPARAMETERS]
         seconds = attrs[records.TRAIN_SECONDS] + attrs[records.VALIDATION_SECONDS]
+        arch = LeNetArchitecture((28, 28, 1), 10, *(hp[k] for k in WIDTH_KEYS))
         print(
             f"  {hp['conv1_channels']}/{hp['conv2_channels']}/{hp['dense_units']}: "
-            f"{seconds:6.1f} s  {EPOCHS * n_train / seconds:7.0f} images/s "
+            f"{seconds:6.1f} s  {EPOCHS * n_train / seconds:7.0f} images/s  "
+            f"{peak_text(arch, seconds, cores=1)} "
             f"(trial {trial.number}, worker {attrs[records.WORKER].rsplit(':', 1)[1]})"
         )
     return wall, EPOCHS * n_train * len(CONFIGS)
@@ -136,7 +155,10 @@ def main() -> None:
         baseline()
         return
 
-    print(f"machine: {common.machine()}")
+    print(f"machine: {common.machine()}; flags: {common.cpu_flags()}")
+    peak, how = common.fp32_peak_per_core()
+    print(f"FP32 peak of one core: {peak:.0f} GFLOP/s ({how}); an epoch's FLOPs: 3 forward")
+    print("passes a training image, 1 a validation image (models.forward_flops)")
     print(f"{len(CONFIGS)} configurations x {EPOCHS} epochs of 54,000 images, batch {BATCH}")
     print("(a) the tutorial's way: model.fit in one default process, float32")
     wall_a, result = common.timed_command([__file__, "--baseline-only"])
