@@ -287,3 +287,10 @@ def distilled_study(finished_study: Path, tmp_path: Path) -> tuple[optuna.Study,
     data = load_dataset(config.data)
     assert distill_student(study, data, store, ensemble, config.distill, 0) is not None
     return study, folder
+
+
+def accuracy_of(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """A model's accuracy measured anew, the exact fraction the tool computes and stores."""
+    from search.stats import accuracy
+
+    return accuracy(model.predict(x, verbose=0).argmax(axis=1), y)

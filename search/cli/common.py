@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the heavy modules are imported only by the commands that ne
     from search.config.settings import StudyConfig
     from search.storage.location import ArtifactLocation
 
-EXIT_NO_MODEL = 1  # the run ended, but no trial completed (every one failed, say)
+EXIT_NO_MODEL = 1  # it ran, but made nothing: no trial completed, no round of `play` was played
 EXIT_USAGE = 2  # bad input: one Error line
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 EXIT_BROKEN_PIPE = 141  # the reader of the output went away (128 + SIGPIPE, as shells report)
@@ -51,11 +51,11 @@ def add_study_target(parser: argparse.ArgumentParser, *, artifacts: bool = False
 DASHBOARD_HOST, DASHBOARD_PORT = "127.0.0.1", 8080  # `dashboard`'s defaults; `run` names them
 
 
-def default_export_folder(study_name: str) -> Path:
-    """Where `export` writes when no --output is given: exported/<study> here."""
+def default_export_folder(study_name: str, suffix: str = "") -> Path:
+    """Where `export` writes when no --output is given: exported/<study><suffix> here."""
     from search.outputs.text import safe_name
 
-    return Path("exported") / safe_name(study_name)
+    return Path("exported") / f"{safe_name(study_name)}{suffix}"
 
 
 def add_storage_flag(

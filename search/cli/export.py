@@ -20,7 +20,10 @@ from search.outputs.formats import EXPORT_FORMATS, QUANTIZE_CHOICES
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_study_target(parser, artifacts=True)
     parser.add_argument(
-        "--output", type=Path, help="folder to write (default: exported/STUDY_NAME here)"
+        "--output",
+        type=Path,
+        help="folder to write (default: exported/STUDY_NAME here; "
+        "-litert or -litert-int8 appended for LiteRT)",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -66,11 +69,13 @@ def handle(args: argparse.Namespace) -> int:
     from search.runtime.tensorflow import start_tensorflow
     from search.storage.artifacts import open_artifact_store
 
-    ExportFormat(args.format, args.quantize)  # a wrong combination, before anything loads
+    chosen_format = ExportFormat(args.format, args.quantize)  # wrong ones before any loading
     if args.format == "litert":
         require_interpreter()
     target = open_study(args)
-    output = args.output or default_export_folder(target.study.study_name)
+    output = args.output or default_export_folder(
+        target.study.study_name, chosen_format.folder_suffix
+    )
     store = open_artifact_store(required_artifacts(target), create=False)
     config = recorded_config(target)
     dataset = load_dataset(config.data)  # the validation split, to measure the export on

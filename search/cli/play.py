@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from search.cli.common import EXIT_USAGE, Command, add_format_flag
+from search.cli.common import EXIT_NO_MODEL, EXIT_USAGE, Command, add_format_flag
 from search.errors import ConfigError
 
 
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.outputs.play import Game, moves_of, round_text
+    from search.outputs.play import Game, moves_of, round_text, unsure_text
     from search.outputs.predict import predict_images, read_model_card, unreadable_summary
     from search.runtime.tensorflow import start_tensorflow
 
@@ -60,6 +60,13 @@ def handle(args: argparse.Namespace) -> int:
     if unreadable is not None:
         print(f"Error: {unreadable}", file=sys.stderr)
         return EXIT_USAGE
+    if game.rounds and not any(r.outcome != "replay" for r in game.rounds):
+        card = read_model_card(args.export_dir)
+        print(
+            f"Error: {unsure_text(game, card.get('validation_median_confidence'))}",
+            file=sys.stderr,
+        )
+        return EXIT_NO_MODEL
     return 0
 
 

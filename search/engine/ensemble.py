@@ -22,7 +22,7 @@ import optuna
 from search.config.settings import SizeBudget
 from search.data.dataset import Dataset
 from search.engine.evaluation import load_predictions, saved_model_id
-from search.stats import paired_difference
+from search.stats import accuracy, loss_and_accuracy, paired_difference
 from search.storage import records
 from search.storage.artifacts import ArtifactStore, load_trial_model
 from search.storage.records import (
@@ -54,19 +54,24 @@ def evaluate_ensemble_on_test(
     Call it after ``evaluate_best_on_test``: the paired difference is taken against the best
     trial's stored test predictions.
     """
-    considered = ensemble_members(study, size) if size >= 2 else []
-    considered = within_budget(study, considered, budget)
+    ranked = ensemble_members(study, size) if size >= 2 else []
+    considered = within_budget(study, ranked, budget)
     if len(considered) < 2:
         return None
+    left_out = ranked[len(considered)] if len(considered) < len(ranked) else None
     networks: dict[int, Any] = {}
     choice = stored_ensemble_choice(study)
-    if choice is None or (choice.size, choice.considered) != (size, considered):
+    if choice is None or (choice.size, choice.considered, choice.left_out) != (
+        size,
+        considered,
+        left_out,
+    ):
         networks = _networks(study, store, considered)
         probabilities = [
             networks[number].predict(dataset.x_val, batch_size=BATCH_SIZE, verbose=0)
             for number in considered
         ]
-        choice = choose(size, considered, probabilities, dataset.y_val)
+        choice = choose(size, considered, probabilities, dataset.y_val, left_out)
     store_ensemble_choice(study, choice)
     if len(choice.members) < 2:
         return None
@@ -128,17 +133,21 @@ def _networks(study: optuna.Study, store: ArtifactStore, numbers: list[int]) -> 
 
 
 def choose(
-    size: int, considered: list[int], val_probabilities: list[np.ndarray], y_val: np.ndarray
+    size: int,
+    considered: list[int],
+    val_probabilities: list[np.ndarray],
+    y_val: np.ndarray,
+    left_out: int | None = None,
 ) -> EnsembleChoice:
     """The choice among the means of the first k ``considered`` trials (``val_probabilities``:
-    each one's softmax outputs on the validation split), by their validation accuracy."""
+    each one's softmax outputs on the validation split), by their validation accuracy;
+    ``left_out``: the next best trial, which the size budget kept out."""
     total = np.zeros_like(val_probabilities[0])
     accuracies = []
     for k, member in enumerate(val_probabilities, start=1):
         total += member
-        correct = np.float32(np.sum((total / k).argmax(axis=1) == y_val))
-        accuracies.append(float(correct / np.float32(len(y_val))))  # as Keras's metric counts
-    return EnsembleChoice(size, considered, accuracies)
+        accuracies.append(accuracy((total / k).argmax(axis=1), y_val))
+    return EnsembleChoice(size, considered, accuracies, left_out)
 
 
 def _evaluate(
@@ -169,23 +178,20 @@ def held_out_figures(
     model whose predicted test classes are ``single`` (the best trial), with the paired 95%
     interval: the fields an ensemble's or a student's evaluation records. Also its test
     probabilities."""
-    val_loss, val_accuracy = model.evaluate(
-        dataset.x_val, dataset.y_val, batch_size=BATCH_SIZE, verbose=0
-    )
-    test_loss, test_accuracy = model.evaluate(
-        dataset.x_test, dataset.y_test, batch_size=BATCH_SIZE, verbose=0
-    )
+    val_probabilities = model.predict(dataset.x_val, batch_size=BATCH_SIZE, verbose=0)
+    val_loss, val_accuracy = loss_and_accuracy(val_probabilities, dataset.y_val)
     probabilities = model.predict(dataset.x_test, batch_size=BATCH_SIZE, verbose=0)
+    test_loss, test_accuracy = loss_and_accuracy(probabilities, dataset.y_test)
     correct = probabilities.argmax(axis=1) == dataset.y_test
     difference = paired_difference(correct, single == dataset.y_test)
     figures = {
-        "val_accuracy": float(val_accuracy),
-        "val_loss": float(val_loss),
+        "val_accuracy": val_accuracy,
+        "val_loss": val_loss,
         "n_val": len(dataset.y_val),
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
         "n_test": len(dataset.y_test),
-        "single_test_accuracy": float(np.mean(single == dataset.y_test)),
+        "single_test_accuracy": accuracy(single, dataset.y_test),
         "difference": difference[0],
         "difference_low": difference[1],
         "difference_high": difference[2],

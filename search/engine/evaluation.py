@@ -18,6 +18,7 @@ from optuna.artifacts.exceptions import ArtifactNotFound
 
 from search.data.dataset import Dataset
 from search.errors import StorageError
+from search.stats import loss_and_accuracy
 from search.storage import records
 from search.storage.artifacts import ArtifactStore, load_trial_model
 from search.storage.records import TestEvaluation, store_test_evaluation, stored_test_evaluation
@@ -71,13 +72,11 @@ def evaluate_best_on_test(
     if stored is not None:
         return stored
     model = load_trial_model(store, saved_model_id(best))
-    loss, accuracy = model.evaluate(dataset.x_test, dataset.y_test, batch_size=1024, verbose=0)
     probabilities = model.predict(dataset.x_test, batch_size=1024, verbose=0)
+    loss, accuracy = loss_and_accuracy(probabilities, dataset.y_test)
     predictions = Predictions.of(dataset.y_test, probabilities, dataset.x_test)
     predictions_id = save_predictions(study, store, predictions)
-    result = TestEvaluation(
-        best.number, float(loss), float(accuracy), len(dataset.y_test), predictions_id
-    )
+    result = TestEvaluation(best.number, loss, accuracy, len(dataset.y_test), predictions_id)
     store_test_evaluation(study, result)
     return result
 

@@ -23,6 +23,7 @@ class TrialOutcome:
     epochs_run: int | None
     reason: str | None = None  # why it failed, or why it was over the size budget
     over_budget: bool = False  # pruned before training: over [search_space]'s size budget
+    val_loss: float | None = None  # of a COMPLETE trial's best epoch: ties in value go by it
 
 
 class Progress:

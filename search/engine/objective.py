@@ -112,7 +112,11 @@ class Objective:
 
 
 class BestEpoch:
-    """The epoch of highest validation accuracy so far, with its weights, and the time spent."""
+    """The epoch of highest validation accuracy so far, with its weights, and the time spent.
+
+    Among epochs of equal accuracy the one of lowest validation loss: on a small split many
+    epochs score the same, and the earliest of them is often a model unsure of every image.
+    """
 
     def __init__(self) -> None:
         self.accuracy, self.epoch = -math.inf, 0
@@ -130,7 +134,9 @@ class BestEpoch:
         # loss: look at the weights too (cheap at LeNet sizes).
         if not math.isfinite(result.loss) or not training.weights_are_finite():
             self.diverged = True
-        elif result.val_accuracy > self.accuracy:
+        elif result.val_accuracy > self.accuracy or (
+            result.val_accuracy == self.accuracy and result.val_loss < self.val_loss
+        ):
             self.accuracy, self.epoch = result.val_accuracy, result.epoch
             self.val_loss = result.val_loss
             self.weights = training.model.get_weights()

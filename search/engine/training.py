@@ -29,6 +29,7 @@ from search.engine.augmentation import augmentation
 from search.engine.schedule import LearningRate, learning_rate
 from search.runtime import interrupts
 from search.space.hyperparameters import TrainingParams, architecture, training_params
+from search.stats import loss_and_accuracy
 
 VALIDATION_BATCH_SIZE = 1024  # evaluation needs no small batches; larger ones are faster on CPU
 CHUNK_IMAGES = 2048  # images per call into TensorFlow: how often Ctrl-C can be noticed
@@ -39,7 +40,7 @@ class EpochResult:
     epoch: int  # 1 for the first
     loss: float  # mean training loss over the epoch
     val_loss: float
-    val_accuracy: float  # as Keras's accuracy metric computes it (float32)
+    val_accuracy: float  # correct / total, exactly
     train_seconds: float
     validation_seconds: float
     val_predicted: np.ndarray  # the class predicted for each validation image
@@ -163,18 +164,15 @@ class Training:
             )
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
-        """Loss, accuracy (as Keras's metric gives it, in float32) and predicted classes."""
+        """Loss, exact accuracy and predicted classes."""
         probabilities = np.concatenate(
             [
                 self._predict(x[i : i + VALIDATION_BATCH_SIZE]).numpy()
                 for i in range(0, len(x), VALIDATION_BATCH_SIZE)
             ]
         )
-        losses = keras.losses.sparse_categorical_crossentropy(y, probabilities)
-        predicted = probabilities.argmax(axis=1)
-        correct = np.float32(np.sum(predicted == y))
-        loss = float(np.mean(keras.ops.convert_to_numpy(losses)))
-        return loss, float(correct / np.float32(len(y))), predicted
+        loss, accuracy = loss_and_accuracy(probabilities, y)
+        return loss, accuracy, probabilities.argmax(axis=1)
 
     def weights_are_finite(self) -> bool:
         return all(np.isfinite(w).all() for w in self.model.get_weights())

@@ -129,7 +129,13 @@ def run_trials(
         epochs_run = trial.user_attrs.get(records.EPOCHS_RUN)
         excess = trial.user_attrs.get(records.OVER_BUDGET)
         outcome = TrialOutcome(
-            trial.number, state.name, value, epochs_run, reason or excess, excess is not None
+            trial.number,
+            state.name,
+            value,
+            epochs_run,
+            reason or excess,
+            excess is not None,
+            trial.user_attrs.get(records.VAL_LOSS),
         )
         progress.trial_ended(outcome)
         ran += 1

@@ -60,7 +60,9 @@ class ConsoleProgress(Progress):
 
     def trial_ended(self, outcome: TrialOutcome) -> None:
         self._trial_started.pop(outcome.number, None)
-        self.tally.add(outcome.number, outcome.state, outcome.value, outcome.over_budget)
+        self.tally.add(
+            outcome.number, outcome.state, outcome.value, outcome.over_budget, outcome.val_loss
+        )
         self._trained_in_run += not outcome.over_budget  # those take no time: not the rate
         line = f"trial {outcome.number} {outcome.state}"
         if outcome.over_budget:

@@ -12,6 +12,7 @@ again with the LiteRT interpreter and written next to the float32 model's.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -27,6 +28,7 @@ import optuna
 from search.engine.evaluation import saved_model_id
 from search.errors import ExportError, StorageError
 from search.outputs.formats import EXPORT_FORMATS
+from search.outputs.litert import accuracy_and_confidence
 from search.storage import records
 from search.storage.artifacts import (
     MODEL_FILE,
@@ -57,6 +59,14 @@ class ExportFormat:
             raise ExportError(f"--format {self.name}: choose one of {', '.join(EXPORT_FORMATS)}")
         if self.quantize is not None and self.name != "litert":
             raise ExportError(f"--quantize {self.quantize} needs --format litert")
+
+    @property
+    def folder_suffix(self) -> str:
+        """What the default export folder's name ends with, so that one study's exports in
+        different formats do not replace each other: "", "-litert" or "-litert-int8"."""
+        if self.name == "keras":
+            return ""
+        return f"-{self.name}" + (f"-{self.quantize}" if self.quantize else "")
 
     @property
     def model_file(self) -> str:
@@ -200,17 +210,17 @@ def write_model_files(
 ) -> dict[str, Any]:
     """The files of ``export_format`` in ``folder``, which holds ``model`` (float32) as
     ``model.keras``; the card's entries on them, with their accuracies on ``validation``."""
-    _, float32_accuracy = model.evaluate(*validation, batch_size=1024, verbose=0)
-    exported_accuracy = float(float32_accuracy)
+    float32_accuracy, confidence = accuracy_and_confidence(model, *validation)
+    exported_accuracy = float32_accuracy
     if export_format.name == "litert":
-        from search.outputs.litert import LiteRTModel, accuracy, convert
+        from search.outputs.litert import LiteRTModel, convert
 
         path = folder / export_format.model_file
         convert(
             model, path, quantize=export_format.quantize, calibration=export_format.calibration
         )
         (folder / MODEL_FILE).unlink()  # the export is the file for the device alone
-        exported_accuracy = accuracy(LiteRTModel(path), *validation)
+        exported_accuracy, confidence = accuracy_and_confidence(LiteRTModel(path), *validation)
     else:
         model.export(str(folder / SAVED_MODEL_DIR), format="tf_saved_model", verbose=False)
     return {
@@ -222,7 +232,16 @@ def write_model_files(
         # for a Keras export, the LiteRT interpreter's for a LiteRT one.
         "float32_validation_accuracy": float(float32_accuracy),
         "exported_validation_accuracy": exported_accuracy,
+        # The exported model's median top probability on the validation images: below
+        # `play --min-confidence`, most rounds would be replayed.
+        "validation_median_confidence": confidence,
     }
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: set it back at once
+    os.umask(mask)
+    return mask
 
 
 def write_export(
@@ -260,6 +279,8 @@ def write_export(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    # mkdtemp made it private (0700); an export is a folder like any other the user makes.
+    partial.chmod(0o777 & ~_umask())
     if output.exists():
         shutil.rmtree(output) if output.is_dir() else output.unlink()
     partial.rename(output)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from search import stats
 from search.errors import ExportError
 from search.outputs.formats import QUANTIZE_CHOICES
 
@@ -104,5 +105,12 @@ class LiteRTModel:
 
 def accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     """The share of ``x`` that ``model`` (Keras or LiteRT) classifies as ``y``."""
-    predicted = model.predict(x, batch_size=1024, verbose=0).argmax(axis=1)
-    return float(np.mean(predicted == y))
+    return accuracy_and_confidence(model, x, y)[0]
+
+
+def accuracy_and_confidence(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The share of ``x`` that ``model`` (Keras or LiteRT) classifies as ``y``, and the median
+    probability it gives its answer: how sure it is, which `play` needs."""
+    probabilities = model.predict(x, batch_size=1024, verbose=0)
+    confidence = float(np.median(probabilities.max(axis=1))) if len(x) else 0.0
+    return stats.accuracy(probabilities.argmax(axis=1), y), confidence

@@ -105,6 +105,22 @@ class Game:
         return played
 
 
+def unsure_text(game: Game, validation_confidence: float | None) -> str:
+    """Why a game in which every round was replayed played none, and what to do."""
+    surest = max(r.probability for r in game.rounds)
+    text = (
+        f"no round was played: the model was at most {surest:.1%} sure of a hand, below "
+        f"--min-confidence {game.min_confidence:.0%}"
+    )
+    if validation_confidence is not None:
+        text += (
+            f"; it is {validation_confidence:.1%} sure at the median of its own validation "
+            "images (the export's card), so it is unsure of everything: export a surer model "
+            "(more photos, more epochs) or lower --min-confidence"
+        )
+    return text
+
+
 def round_text(played: Round, min_confidence: float) -> str:
     """One line: the computer's move, what the hand shows, the outcome and the score."""
     hand = f"your hand ({played.photo}) shows {played.seen} ({played.probability:.1%})"

@@ -259,8 +259,9 @@ def thin_numbers(value: float, n_val: int | None) -> list[str]:
         )
     if value >= 1:
         warnings.append(
-            "100% on validation: the split no longer tells the best trials apart; judge them by "
-            "the test accuracy, and give the study more (or harder) validation images"
+            "100% on validation: the split no longer tells the best trials apart; give the "
+            "study more validation images (a larger validation_split, more photos) or harder "
+            "ones, never the test split: it only reports"
         )
     return warnings
 

@@ -7,17 +7,26 @@ a trial left RUNNING). So while ``caught()`` is active the signal handler only c
 signals, and the code that runs for long calls ``check()`` where it can stop cleanly (between
 chunks of training, before a trial is reserved, in the worker pool's wait loop); ``check()``
 raises the KeyboardInterrupt there.
+
+One Ctrl-C may arrive as several signals: a terminal sends it to every process of the group,
+GNU `timeout -s INT` signals the process and then its group, and a parent passes it on. Signals
+within ``SAME_STOP_SECONDS`` of the last one counted are the same stop, so that a second stop
+(which skips the test evaluation) is always a second press.
 """
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; `kill` and batch schedulers
+SAME_STOP_SECONDS = 1.0
 _count = 0
+_counted_at = -math.inf  # time.monotonic() of the last signal counted
 _depth = 0  # caught() blocks entered and not left: an inner one keeps the outer one's count
 
 
@@ -49,6 +58,7 @@ def caught() -> Iterator[None]:
             _depth -= 1
         return
     _count, _depth = 0, 1
+    _forget_last()
     saved = {sig: signal.signal(sig, _handle) for sig in SIGNALS}
     try:
         yield
@@ -59,8 +69,16 @@ def caught() -> Iterator[None]:
 
 
 def _handle(signum: int, frame: object) -> None:
-    global _count
-    _count += 1
+    global _count, _counted_at
+    now = time.monotonic()
+    if now - _counted_at >= SAME_STOP_SECONDS:
+        _count += 1
+        _counted_at = now
+
+
+def _forget_last() -> None:
+    global _counted_at
+    _counted_at = -math.inf
 
 
 @contextmanager

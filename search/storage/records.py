@@ -271,10 +271,18 @@ class EnsembleChoice:
     size: int  # [ensemble] size: how many of the best trials were considered
     considered: list[int]  # those trials' numbers, best by validation accuracy first
     val_accuracies: list[float]  # of the mean of the first 1, 2, ... considered trials
+    # The next best trial, which the size budget kept out (None: the budget cut nothing).
+    left_out: int | None = None
 
     @property
     def members(self) -> list[int]:
         return self.considered[: self.val_accuracies.index(max(self.val_accuracies)) + 1]
+
+    @property
+    def decided_by(self) -> list[int]:
+        """The best trials, in order, that decided what was considered: while these stay the
+        study's best, a new choice would consider the same trials."""
+        return self.considered + ([self.left_out] if self.left_out is not None else [])
 
 
 def stored_ensemble_choice(study: optuna.Study) -> EnsembleChoice | None:

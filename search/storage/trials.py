@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import optuna
@@ -20,24 +21,32 @@ def count_done(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=DONE_STATES))
 
 
+def rank(value: float, val_loss: float | None, number: int) -> tuple[float, float, int]:
+    """How COMPLETE trials are ordered, best (smallest) first: by validation accuracy; of equal
+    ones the surer, by validation loss (on a small split many trials score the same); then the
+    earlier."""
+    return (-value, math.inf if val_loss is None else val_loss, number)
+
+
+def _rank_of(trial: optuna.trial.FrozenTrial) -> tuple[float, float, int]:
+    return rank(trial.value, trial.user_attrs.get(records.VAL_LOSS), trial.number)
+
+
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """The COMPLETE trial of highest validation accuracy, or None before one completes."""
-    try:
-        return study.best_trial
-    except ValueError:
-        return None
+    """The best COMPLETE trial (``rank``), or None before one completes."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return min(complete, key=_rank_of, default=None)
 
 
 def ensemble_members(study: optuna.Study, size: int) -> list[int]:
-    """The numbers of the ``size`` COMPLETE trials best by validation accuracy, best first (of
-    equal ones, the earlier), among those with a saved model."""
+    """The numbers of the ``size`` best COMPLETE trials (``rank``), best first, among those
+    with a saved model."""
     complete = [
         t
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if records.ARTIFACT_ID in t.user_attrs
     ]
-    ranked = sorted(complete, key=lambda t: (-t.value, t.number))
-    return [t.number for t in ranked[:size]]
+    return [t.number for t in sorted(complete, key=_rank_of)[:size]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,10 @@ def latest_ensemble(study: optuna.Study) -> LatestEnsemble | None:
     choice = records.stored_ensemble_choice(study)
     if choice is None:
         return None
-    current = ensemble_members(study, choice.size) == choice.considered
+    ranked = ensemble_members(study, choice.size)
+    if choice.left_out is not None:  # trials ranked after the one it kept out change nothing
+        ranked = ranked[: len(choice.decided_by)]
+    current = ranked == choice.decided_by
     return LatestEnsemble(choice, records.latest_ensemble_evaluation(study), current)
 
 
@@ -86,6 +98,7 @@ class StudyTally:
     over_budget: int = 0  # pruned before training: over [search_space]'s size budget
     best_number: int | None = None
     best_value: float | None = None
+    best_val_loss: float | None = None
 
     @property
     def done(self) -> int:
@@ -95,15 +108,26 @@ class StudyTally:
     def total(self) -> int:
         return self.done + self.failed + self.running + self.waiting
 
-    def add(self, number: int, state: str, value: float | None, over_budget: bool = False) -> None:
-        """A trial of this run that ended: "COMPLETE" (with its value), "PRUNED" or "FAIL"."""
+    def add(
+        self,
+        number: int,
+        state: str,
+        value: float | None,
+        over_budget: bool = False,
+        val_loss: float | None = None,
+    ) -> None:
+        """A trial of this run that ended: "COMPLETE" (with its value and validation loss),
+        "PRUNED" or "FAIL"."""
         if over_budget:
             self.over_budget += 1
         elif state == "COMPLETE":
             self.complete += 1
             assert value is not None
-            if self.best_value is None or value > self.best_value:
+            if self.best_value is None or rank(value, val_loss, number) < rank(
+                self.best_value, self.best_val_loss, self.best_number
+            ):
                 self.best_number, self.best_value = number, value
+                self.best_val_loss = val_loss
         elif state == "PRUNED":
             self.pruned += 1
         else:
@@ -145,4 +169,5 @@ def tally(study: optuna.Study) -> StudyTally:
         waiting=count[TrialState.WAITING],
         best_number=best.number if best else None,
         best_value=best.value if best else None,
+        best_val_loss=best.user_attrs.get(records.VAL_LOSS) if best else None,
     )

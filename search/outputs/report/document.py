@@ -27,6 +27,7 @@ from search.outputs.report.plots import (
     parallel_section,
     size_section,
 )
+from search.outputs.tables import repeat_summary
 from search.outputs.text import format_params, safe_name
 from search.space.ranges import describe, from_toml
 from search.storage import records
@@ -116,6 +117,9 @@ def _summary(study: optuna.Study, storage_url: str) -> str:
                 f"(epoch {record.best_epoch}), {format_params(record.params)}",
             )
         )
+        repeat = records.stored_repeat(study, best.number)  # `best --repeat`
+        if repeat is not None:
+            rows.append(("best trial, other seeds", repeat_summary(repeat)))
     data = records.study_record(study, records.DATA)
     if data:
         sizes = data.get("sizes", {})

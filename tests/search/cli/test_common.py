@@ -8,6 +8,7 @@ import optuna
 
 from search.cli.main import main
 from search.storage.records import stored_test_evaluation
+from search.storage.trials import best_trial
 
 
 def test_trials_and_best_by_storage_url(finished_study: Path, capsys) -> None:
@@ -22,6 +23,6 @@ def test_trials_and_best_by_storage_url(finished_study: Path, capsys) -> None:
     assert main(["best", "--storage", url, "--study-name", "tiny"]) == 0
     report = capsys.readouterr().out
     study = optuna.load_study(study_name="tiny", storage=url)
-    test = stored_test_evaluation(study, study.best_trial.number)
-    assert f"  validation accuracy: {study.best_value:.4f} (epoch " in report
+    test = stored_test_evaluation(study, best_trial(study).number)
+    assert f"  validation accuracy: {best_trial(study).value:.4f} (epoch " in report
     assert f"  test accuracy:       {test.accuracy:.4f} (loss {test.loss:.4f})" in report

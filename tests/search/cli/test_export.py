@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.helpers import command
@@ -19,3 +20,20 @@ def test_export_never_touches_a_partial_folder_of_the_users(
     assert result.returncode == 0, result.stderr
     assert (mine / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.partial"]
+
+
+def test_keras_and_litert_exports_go_to_folders_of_their_own_with_the_users_modes(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    study_file = str(finished_study / "tiny.toml")
+    # umask 022, as most users have: an export folder is then 0755, as mkdir would make it.
+    for extra in ([], ["--format", "litert"]):
+        result = command(
+            "export", study_file, *extra, cwd=tmp_path, preexec_fn=lambda: os.umask(0o022)
+        )
+        assert result.returncode == 0, result.stderr
+    exported = tmp_path / "exported"
+    assert sorted(p.name for p in exported.iterdir()) == ["tiny", "tiny-litert"]
+    assert (exported / "tiny" / "model.keras").is_file()
+    assert (exported / "tiny-litert" / "model.tflite").is_file()
+    assert {oct(p.stat().st_mode & 0o777) for p in exported.iterdir()} == {"0o755"}

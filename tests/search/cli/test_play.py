@@ -68,14 +68,17 @@ def test_a_game_is_a_round_a_photo_with_the_score(rps_export: Path, tmp_path: Pa
         command("play", str(rps_export), *photos, "--seed", "3", "--format", "json").stdout
     )
     assert [r["computer"] for r in again["rounds"]] == [r["computer"] for r in game["rounds"]]
-    strict = json.loads(
-        command(
-            "play", str(rps_export), *photos, "--seed", "3", "--format", "json",
-            "--min-confidence", "1",
-        ).stdout
+    strict_run = command(
+        "play", str(rps_export), *photos, "--seed", "3", "--format", "json",
+        "--min-confidence", "1",
     )  # fmt: skip
+    strict = json.loads(strict_run.stdout)
     for played in strict["rounds"]:
         assert (played["outcome"] == "replay") == (played["probability"] < 1)
+    if all(played["outcome"] == "replay" for played in strict["rounds"]):  # none 100% sure
+        assert strict_run.returncode == 1
+        assert strict_run.stderr.startswith("Error: no round was played: the model was at most ")
+        assert "sure at the median of its own validation images" in strict_run.stderr
     for before, after in zip(strict["rounds"], strict["rounds"][1:], strict=False):
         if before["outcome"] == "replay":  # the same round, against the same move
             assert (after["number"], after["computer"]) == (before["number"], before["computer"])

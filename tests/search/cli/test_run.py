@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -77,10 +78,14 @@ def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("stop", "copies"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2)]
+)
 def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
-    tmp_path: Path, image_folder, stop: signal.Signals
+    tmp_path: Path, image_folder, stop: signal.Signals, copies: int
 ) -> None:
+    # Two copies at once are one Ctrl-C (GNU `timeout -s INT` signals the process, then its
+    # group): the run still evaluates the best trial on the test split, as after one.
     study_file = write_study(tmp_path, n_trials=50, search_space={"epochs": 150})
     database = tmp_path / "tiny.db"
     process = start("run", str(study_file))
@@ -91,13 +96,17 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
         while _count(database, "COMPLETE") < 1 or _training(database) < 1:
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
-        process.send_signal(stop)
+        for _ in range(copies):
+            process.send_signal(stop)
+        stopped = time.monotonic()
         out, err = process.communicate(timeout=120)
     finally:
         process.kill()
+    print(f"exited {time.monotonic() - stopped:.1f} s after the signal")
     assert process.returncode == 130, err
     assert "Interrupted: finished trials are kept" in err and "Traceback" not in err
     assert "best trial of study" in out
+    assert re.search(r"\n  test accuracy: +[01]\.\d{4} \(loss", out), out  # evaluated
     assert _count(database, "RUNNING") == 0
     completed = _count(database, "COMPLETE")
     assert completed >= 1

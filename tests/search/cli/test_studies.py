@@ -10,6 +10,7 @@ import pytest
 
 from search.cli.main import main
 from search.storage.artifacts import OWNER_FILE
+from search.storage.trials import best_trial
 from tests.helpers import copy_of, error_of
 
 
@@ -25,12 +26,12 @@ def test_list_shows_counts_and_best_value(finished_study: Path, capsys, monkeypa
             "storage",
         ]  # fmt: skip
         assert lines[1].split()[:6] == ["tiny", "2", "2", "0", "0", "0"]
-        assert f"{study.best_value:.4f} (trial {study.best_trial.number})" in lines[1]
+        assert f"{best_trial(study).value:.4f} (trial {best_trial(study).number})" in lines[1]
         assert lines[2].split()[:7] == ["empty", "0", "0", "0", "0", "0", "-"]
         assert main(["studies", "--storage", url, "--format", "json"]) == 0
         rows = json.loads(capsys.readouterr().out)
         assert [(r["name"], r["complete"], r["best_value"]) for r in rows] == [
-            ("tiny", 2, study.best_value),
+            ("tiny", 2, best_trial(study).value),
             ("empty", 0, None),
         ]
         # Without --storage: every database in studies/ under the current folder.
@@ -169,8 +170,8 @@ def test_a_study_file_names_the_storage_to_list(finished_study: Path, tmp_path, 
         "pruned": 0,
         "over_budget": 0,
         "failed": 0,
-        "best_trial": study.best_trial.number,
-        "best_value": study.best_value,  # to the last digit
+        "best_trial": best_trial(study).number,
+        "best_value": best_trial(study).value,  # to the last digit
     }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from search.cli.main import main
 from search.storage.records import stored_test_evaluation
+from search.storage.trials import best_trial
 from tests.helpers import error_of, stored_study
 
 
@@ -33,16 +34,16 @@ def test_trials_and_best_as_csv_and_json_match_the_database(finished_study: Path
     ]
     assert main(["best", study_file, "--format", "json"]) == 0
     best = json.loads(capsys.readouterr().out)
-    test = stored_test_evaluation(study, study.best_trial.number)
+    test = stored_test_evaluation(study, best_trial(study).number)
     assert (best["trial"], best["validation_accuracy"], best["test_accuracy"]) == (
-        study.best_trial.number,
-        study.best_value,
+        best_trial(study).number,
+        best_trial(study).value,
         test.accuracy,
     )
     assert best["params"]["dense_units"] == study.best_params["dense_units"]
     assert main(["best", study_file, "--format", "csv"]) == 0
     row = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    assert row["trial"][0] == study.best_trial.number and row["test_loss"][0] == test.loss
+    assert row["trial"][0] == best_trial(study).number and row["test_loss"][0] == test.loss
     assert error_of(capsys, "trials", study_file, "--format", "xml") == (
         "argument --format: invalid choice: 'xml' (choose from 'table', 'csv', 'json') "
         "(see `lenet-search trials --help`)"

@@ -24,7 +24,7 @@ from search.storage.records import (
     store_ensemble_choice,
 )
 from search.storage.trials import best_trial, current_student, ensemble_members
-from tests.helpers import copy_of, distilled_study, stored_study
+from tests.helpers import accuracy_of, copy_of, distilled_study, stored_study
 
 
 def test_softening_flattens_the_teachers_probabilities() -> None:
@@ -58,8 +58,8 @@ def test_the_student_is_stored_within_the_budget_and_scores_what_it_stored(
     store = open_artifact_store(folder / "tiny_artifacts", create=False)
     model = load_trial_model(store, student.artifact_id)
     assert {layer.compute_dtype for layer in model.layers} == {"float32"}
-    _, val_accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
-    _, test_accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    val_accuracy = accuracy_of(model, data.x_val, data.y_val)
+    test_accuracy = accuracy_of(model, data.x_test, data.y_test)
     assert (val_accuracy, test_accuracy) == (student.val_accuracy, student.test_accuracy)
 
     report = best_report(study)

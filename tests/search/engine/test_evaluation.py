@@ -12,12 +12,13 @@ from search.engine.evaluation import evaluate_best_on_test, load_predictions
 from search.storage import records
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import stored_test_evaluation
+from search.storage.trials import best_trial
 from tests.helpers import stored_study, study_with_mistakes
 
 
 def test_the_run_kept_each_test_images_prediction(finished_study: Path) -> None:
     study = stored_study(finished_study)
-    evaluation = stored_test_evaluation(study, study.best_trial.number)
+    evaluation = stored_test_evaluation(study, best_trial(study).number)
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
     predictions = load_predictions(store, evaluation.predictions_id)
     n = records.study_record(study, records.DATA)["sizes"]["test"]
@@ -42,7 +43,7 @@ def test_evaluation_stores_the_predictions_once(finished_study: Path, tmp_path: 
 
     evaluation = evaluate_best_on_test(study, dataset, store)
     predictions = load_predictions(store, evaluation.predictions_id)
-    assert evaluation.trial == study.best_trial.number
+    assert evaluation.trial == best_trial(study).number
     assert len(predictions.y_true) == evaluation.n_images == len(dataset.y_test)
     assert (predictions.y_true == dataset.y_test).all()
     wrong = np.flatnonzero(predictions.y_true != predictions.y_pred)

@@ -16,7 +16,8 @@ from search.dashboard.pictures import (
 )
 from search.data.loading import load_dataset
 from search.engine.events import Progress
-from search.engine.objective import Objective
+from search.engine.objective import BestEpoch, Objective
+from search.engine.training import EpochResult
 from search.storage import records
 from search.storage.artifacts import open_artifact_store
 from tests.helpers import DecidedPruner, write_study
@@ -83,3 +84,30 @@ def test_objective_reports_each_epoch_and_stops_a_pruned_trial(
         assert trial.user_attrs["best_epoch"] == max(
             trial.intermediate_values, key=trial.intermediate_values.get
         )
+
+
+class _Weights:
+    """What BestEpoch reads of a training: its finite weights, here the epoch's number."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.model = self
+
+    def get_weights(self) -> list[int]:
+        return [self.epoch]
+
+    def weights_are_finite(self) -> bool:
+        return True
+
+
+def test_the_best_epoch_is_the_most_accurate_and_among_equals_the_surest() -> None:
+    import numpy as np
+
+    kept, training = BestEpoch(), _Weights()
+    # (accuracy, loss) by epoch: 1.0 first at epoch 2, surer at 4, less sure again at 5.
+    for epoch, (val_accuracy, val_loss) in enumerate(
+        [(0.9, 0.5), (1.0, 0.9), (0.95, 0.2), (1.0, 0.1), (1.0, 0.3)], start=1
+    ):
+        training.epoch = epoch
+        kept.add(EpochResult(epoch, 0.1, val_loss, val_accuracy, 1.0, 0.1, np.zeros(1)), training)
+    assert (kept.epoch, kept.accuracy, kept.val_loss, kept.weights) == (4, 1.0, 0.1, [4])

@@ -1,6 +1,7 @@
 """`run_study`: the study made or resumed, its trials run, the best evaluated once on test."""
 
 import dataclasses
+import datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from search.storage.records import (
     stored_ensemble_choice,
     stored_test_evaluation,
 )
-from search.storage.trials import count_done
+from search.storage.trials import best_trial, count_done
 from tests.helpers import copy_of, stored_study, write_study
 
 
@@ -29,9 +30,8 @@ def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -
     for trial in study.trials:
         attrs = trial.user_attrs
         assert trial.value == max(trial.intermediate_values.values())
-        assert attrs["best_epoch"] == max(
-            trial.intermediate_values, key=trial.intermediate_values.get
-        )
+        # An epoch of the highest accuracy (of equal ones the surest: test_objective.py).
+        assert trial.intermediate_values[attrs["best_epoch"]] == trial.value
         assert attrs["epochs_run"] == attrs["hyperparameters"]["epochs"]
         assert attrs["param_count"] > 0 and attrs["flops"] > 0
         assert attrs["train_seconds"] > 0 and attrs["validation_seconds"] > 0
@@ -47,8 +47,8 @@ def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -
 
 def test_test_split_is_evaluated_once_for_the_best_trial(finished_study: Path) -> None:
     study = stored_study(finished_study)
-    assert evaluated_on_test(study) == [study.best_trial.number]
-    stored = stored_test_evaluation(study, study.best_trial.number)
+    assert evaluated_on_test(study) == [best_trial(study).number]
+    stored = stored_test_evaluation(study, best_trial(study).number)
     assert 0 <= stored.accuracy <= 1 and stored.loss > 0 and stored.n_images == 15
 
 
@@ -118,8 +118,14 @@ def test_a_study_with_only_a_timeout_runs_until_it(tmp_path: Path, image_folder:
     )
     config = load_config(path)
     assert config.study.n_trials is None
-    result = run_study(config, load_dataset(config.data))
-    # Trials start while one more, and what follows them, still end by the timeout.
-    assert 10 <= result.wall_seconds <= 20 + 5
+    dataset = load_dataset(config.data)
+    started = datetime.datetime.now()
+    result = run_study(config, dataset)
+    # Trials start while one more, and what follows them, still end by the timeout: none
+    # starts after it. (The run's wall time against its budget is benchmarks/race.py's to
+    # measure; here only a bound that a loaded CI machine still meets.)
+    last_start = max(t.datetime_start for t in result.study.trials)
+    assert (last_start - started).total_seconds() < 20
+    assert 10 <= result.wall_seconds <= 20 + 20
     assert count_done(result.study) > 10  # more than a study file without a timeout runs
     assert len(stored_ensemble_choice(result.study).considered) == 5  # its 5 best, chosen from

@@ -15,6 +15,7 @@ from search.data.mnist import DEBIAN_FASHION_MNIST
 from search.engine.training import Training, TrainingData, float32_lenet
 from search.space.hyperparameters import LR_SCHEDULES, TrainingParams
 from search.storage.artifacts import load_model_file
+from tests.helpers import accuracy_of
 
 
 def tiny_dataset(n: int = 48) -> Dataset:
@@ -45,9 +46,9 @@ def test_each_epoch_reports_loss_validation_and_time() -> None:
     assert [r.epoch for r in results] == [1, 2, 3]
     assert results[-1].loss < results[0].loss
     assert all(r.train_seconds > 0 and r.validation_seconds > 0 for r in results)
-    # The validation accuracy is the one Keras's own evaluation gives for the same weights.
+    # The validation accuracy is the one the same weights give when measured anew.
     data = tiny_dataset()
-    _, accuracy = training.model.evaluate(data.x_val, data.y_val, verbose=0)
+    accuracy = accuracy_of(training.model, data.x_val, data.y_val)
     assert results[-1].val_accuracy == accuracy
 
 
@@ -88,10 +89,10 @@ def test_recipes_train_bit_identically_from_the_same_seed() -> None:
 
 
 def test_augmentation_touches_training_batches_only() -> None:
-    # Validation is scored on the images as they are: as Keras evaluates them.
+    # Validation is scored on the images as they are.
     results, training = epochs_of(shift=3, flip=1)
     data = tiny_dataset()
-    _, accuracy = training.model.evaluate(data.x_val, data.y_val, verbose=0)
+    accuracy = accuracy_of(training.model, data.x_val, data.y_val)
     assert results[-1].val_accuracy == accuracy
     assert [layer.name for layer in training.model.layers][0] == "conv1"  # no layer added
 
@@ -112,7 +113,7 @@ def test_each_schedule_trains_saves_loads_and_evaluates(schedule: str, tmp_path:
         warnings.simplefilter("error")  # loading is silent: nothing missing, nothing unbuilt
         loaded = load_model_file(path, "the test's model")
     data = tiny_dataset()
-    _, accuracy = loaded.evaluate(data.x_val, data.y_val, verbose=0)
+    accuracy = accuracy_of(loaded, data.x_val, data.y_val)
     assert accuracy == results[-1].val_accuracy
     assert loaded.optimizer.iterations.numpy() == steps
     values = {"conv1_channels": 4, "conv2_channels": 4, "dense_units": 4, "batch_norm": 1}

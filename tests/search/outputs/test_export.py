@@ -18,7 +18,8 @@ from search.outputs.export import export_trial
 from search.outputs.predict import predict_images
 from search.storage.artifacts import load_trial_model, open_artifact_store
 from search.storage.records import stored_test_evaluation
-from tests.helpers import copy_of, stored_study, write_study
+from search.storage.trials import best_trial
+from tests.helpers import accuracy_of, copy_of, stored_study, write_study
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_export_writes_model_savedmodel_and_card(exported: Path, finished_study:
     ]
     card = json.loads((exported / "model_card.json").read_text())
     study = stored_study(finished_study)
-    best = study.best_trial
+    best = best_trial(study)
     assert card["trial"] == best.number
     assert card["validation_accuracy"] == best.value
     # Trained in float32 (the tiny study's CPU-independent "auto" may pick either: see below).
@@ -71,7 +72,7 @@ def test_exported_model_reproduces_the_trial_value(exported: Path, finished_stud
     config = load_config(finished_study / "tiny.toml")
     data = load_dataset(config.data)
     model = keras.saving.load_model(exported / "model.keras")
-    _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
+    accuracy = accuracy_of(model, data.x_val, data.y_val)
     card = json.loads((exported / "model_card.json").read_text())
     assert accuracy == card["exported_validation_accuracy"]  # to the last bit
     if card["training_precision"] == "float32":
@@ -135,18 +136,18 @@ def test_a_bfloat16_trained_export_reproduces_its_trial_value(
     card = export_trial(study, store, tmp_path / "out", validation=(data.x_val, data.y_val))
     assert (card["training_precision"], card["validation_accuracy"]) == (
         "mixed_bfloat16",
-        study.best_value,
+        best_trial(study).value,
     )
     # The export computes in float32, layer by layer, with the trial's weights.
     model = keras.saving.load_model(tmp_path / "out" / "model.keras")
     assert {layer.compute_dtype for layer in model.layers} == {"float32"}
-    trained = load_trial_model(store, study.best_trial.user_attrs["artifact_id"])
+    trained = load_trial_model(store, best_trial(study).user_attrs["artifact_id"])
     assert trained.layers[0].compute_dtype == "bfloat16"
     for exported_weights, trained_weights in zip(
         model.get_weights(), trained.get_weights(), strict=True
     ):
         np.testing.assert_array_equal(exported_weights, trained_weights)
-    _, accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
+    accuracy = accuracy_of(model, data.x_val, data.y_val)
     assert accuracy == card["exported_validation_accuracy"]
     served = tf.saved_model.load(str(tmp_path / "out" / "saved_model"))
     assert served.serve(data.x_val).dtype == tf.float32
@@ -156,7 +157,7 @@ def test_a_bfloat16_trained_export_reproduces_its_trial_value(
     shown = command("export", str(path), "--output", str(tmp_path / "by-cli"))
     assert shown.returncode == 0, shown.stderr
     assert (
-        f"(validation accuracy {study.best_value:.4f} as trained in mixed_bfloat16, "
+        f"(validation accuracy {best_trial(study).value:.4f} as trained in mixed_bfloat16, "
         f"{card['exported_validation_accuracy']:.4f} as exported in float32, test accuracy "
     ) in shown.stdout
     [prediction] = predict_images(
@@ -170,7 +171,7 @@ def test_export_of_another_complete_trial(
 ) -> None:
     study = stored_study(finished_study)
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
-    [other] = [t for t in study.trials if t.number != study.best_trial.number]
+    [other] = [t for t in study.trials if t.number != best_trial(study).number]
     card = export_trial(
         study, store, tmp_path / "other", validation=validation, trial_number=other.number
     )

@@ -16,7 +16,7 @@ from search.outputs.export import export_ensemble
 from search.outputs.predict import predict_images
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import latest_ensemble_evaluation
-from tests.helpers import command, ensembled_study
+from tests.helpers import accuracy_of, command, ensembled_study
 
 
 def test_the_exported_ensemble_reloads_and_scores_what_the_run_stored(
@@ -38,8 +38,8 @@ def test_the_exported_ensemble_reloads_and_scores_what_the_run_stored(
 
     model = keras.saving.load_model(output / "model.keras")
     assert {layer.compute_dtype for layer in model.layers} == {"float32"}
-    _, val_accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
-    _, test_accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    val_accuracy = accuracy_of(model, data.x_val, data.y_val)
+    test_accuracy = accuracy_of(model, data.x_test, data.y_test)
     assert (val_accuracy, test_accuracy) == (stored.val_accuracy, stored.test_accuracy)
     served = tf.saved_model.load(str(output / "saved_model"))
     np.testing.assert_allclose(

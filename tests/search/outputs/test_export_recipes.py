@@ -17,7 +17,8 @@ from search.outputs.export import ExportFormat, export_trial
 from search.outputs.litert import LiteRTModel, accuracy
 from search.outputs.tables import trials_output
 from search.storage.artifacts import load_trial_model, open_artifact_store
-from tests.helpers import make_image_folder, write_study
+from search.storage.trials import best_trial
+from tests.helpers import accuracy_of, make_image_folder, write_study
 
 RECIPE = {"batch_norm": 1, "shift": 2, "flip": 1}
 
@@ -87,8 +88,8 @@ def test_keras_export_keeps_batch_norm_and_reproduces_the_trial(
     names = [layer.name for layer in model.layers]
     assert names[:4] == ["conv1", "batch_norm1", "relu1", "pool1"]  # no augmentation layer
     assert card["param_count"] == model.count_params()
-    _, val_accuracy = model.evaluate(data.x_val, data.y_val, verbose=0)
-    assert val_accuracy == card["exported_validation_accuracy"] == finished.best_value
+    val_accuracy = accuracy_of(model, data.x_val, data.y_val)
+    assert val_accuracy == card["exported_validation_accuracy"] == best_trial(finished).value
 
 
 def test_int8_litert_export_folds_batch_norm_in(study: tuple, tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_int8_litert_export_folds_batch_norm_in(study: tuple, tmp_path: Path) ->
     litert = LiteRTModel(folder / "model.tflite")
     assert card["exported_validation_accuracy"] == accuracy(litert, data.x_val, data.y_val)
     # The quantized network predicts the classes the float one does, all but an image or two.
-    best = finished.best_trial
+    best = best_trial(finished)
     float_model = load_trial_model(store, best.user_attrs["artifact_id"])
     expected = float_model.predict(data.x_val, verbose=0).argmax(axis=1)
     agreed = np.mean(litert.predict(data.x_val).argmax(axis=1) == expected)

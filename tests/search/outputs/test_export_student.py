@@ -16,8 +16,8 @@ from search.outputs.predict import predict_images
 from search.outputs.take_home import export_chosen, export_student
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import EnsembleChoice, latest_student, store_ensemble_choice
-from search.storage.trials import ensemble_members
-from tests.helpers import command, copy_of, distilled_study, stored_study
+from search.storage.trials import best_trial, ensemble_members
+from tests.helpers import accuracy_of, command, copy_of, distilled_study, stored_study
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_the_exported_student_reloads_and_scores_what_the_run_stored(
     assert card["validation_accuracy"] == student.val_accuracy
     assert json.loads((tmp_path / "s" / "model_card.json").read_text()) == card
     model = keras.saving.load_model(tmp_path / "s" / "model.keras")
-    _, test_accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    test_accuracy = accuracy_of(model, data.x_test, data.y_test)
     assert test_accuracy == student.test_accuracy == card["test_accuracy"]
     [prediction] = predict_images(
         tmp_path / "s", [next((folder / "shapes" / "vertical").glob("*"))]
@@ -92,7 +92,7 @@ def test_without_a_student_export_takes_the_best_trial_and_says_why(
     # The best trial alone scored best on validation: no ensemble, so no student.
     store_ensemble_choice(study, EnsembleChoice(5, ensemble_members(study, 5), [0.6, 0.5]))
     card = export_chosen(study, store, tmp_path / "t", validation=(data.x_val, data.y_val))
-    assert card["model"] == "trial" and card["trial"] == study.best_trial.number
+    assert card["model"] == "trial" and card["trial"] == best_trial(study).number
     assert card["chosen"] == {
         "model": "best trial",
         "why": "the study has no student (it is distilled from an ensemble)",

@@ -3,7 +3,7 @@
 import pytest
 
 from search.errors import ExportError
-from search.outputs.play import MOVES, Game, Score, moves_of, result, round_text
+from search.outputs.play import MOVES, Game, Score, moves_of, result, round_text, unsure_text
 
 
 @pytest.mark.parametrize(
@@ -68,4 +68,20 @@ def test_the_score_counts_each_outcome() -> None:
     assert round_text(played, 0.6) == (
         f"round 1: the computer plays {played.computer}; your hand (a.png) shows paper (90.0%): "
         f"{said} ({played.score})"
+    )
+
+
+def test_a_game_of_replays_only_says_how_sure_the_model_is() -> None:
+    game = Game(0, 0.6)
+    for photo, probability in (("a.png", 0.415), ("b.png", 0.571)):
+        game.play(photo, "rock", probability)
+    assert unsure_text(game, 0.43) == (
+        "no round was played: the model was at most 57.1% sure of a hand, below "
+        "--min-confidence 60%; it is 43.0% sure at the median of its own validation images "
+        "(the export's card), so it is unsure of everything: export a surer model (more "
+        "photos, more epochs) or lower --min-confidence"
+    )
+    assert unsure_text(game, None) == (  # an export from before the card said
+        "no round was played: the model was at most 57.1% sure of a hand, below "
+        "--min-confidence 60%"
     )

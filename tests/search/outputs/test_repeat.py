@@ -12,6 +12,7 @@ import pytest
 from search.cli.main import main
 from search.outputs.repeat import repeat_seeds
 from search.storage.records import stored_repeat, stored_test_evaluation
+from search.storage.trials import best_trial
 from tests.helpers import copy_of
 
 
@@ -29,12 +30,12 @@ def test_repeat_retrains_stores_and_reports_mean_and_spread(
     url = f"sqlite:///{folder}/tiny.db"
     test_before = stored_test_evaluation(
         optuna.load_study(study_name="tiny", storage=url),
-        optuna.load_study(study_name="tiny", storage=url).best_trial.number,
+        best_trial(optuna.load_study(study_name="tiny", storage=url)).number,
     )
     assert main(["best", str(folder / "tiny.toml"), "--repeat", "2", "--format", "json"]) == 0
     out, err = capsys.readouterr()
     study = optuna.load_study(study_name="tiny", storage=url)
-    repeat = stored_repeat(study, study.best_trial.number)
+    repeat = stored_repeat(study, best_trial(study).number)
     assert len(repeat.seeds) == 2 and all(0 <= a <= 1 for a in repeat.val_accuracies)
     assert err.splitlines() == [
         f"repeat {i}/2 (seed {seed}): {accuracy:.4f}"
@@ -44,7 +45,7 @@ def test_repeat_retrains_stores_and_reports_mean_and_spread(
     assert best["repeat_val_accuracies"] == repeat.val_accuracies
     # The test split is not used again: its one evaluation is unchanged.
     assert best["test_accuracy"] == test_before.accuracy
-    assert stored_test_evaluation(study, study.best_trial.number) == test_before
+    assert stored_test_evaluation(study, best_trial(study).number) == test_before
 
     # Asked again: the stored repeats answer, nothing is retrained.
     assert main(["best", str(folder / "tiny.toml"), "--repeat", "2"]) == 0

@@ -18,9 +18,8 @@ from search.cli.main import main
 from search.engine.evaluation import evaluate_best_on_test, load_predictions
 from search.storage import records
 from search.storage.artifacts import open_artifact_store
-from search.storage.records import (
-    stored_test_evaluation,
-)
+from search.storage.records import Repeat, store_repeat, stored_test_evaluation
+from search.storage.trials import best_trial
 from tests.helpers import ROOT, copy_of, stored_study, study_with_mistakes
 
 # Optimization history, learning curves, importances, parallel coordinates, accuracy against
@@ -159,7 +158,7 @@ def test_report_of_a_study_file(
     text = (tmp_path / "report.html").read_text()
     assert f'data-plots="{PLOTS}"' in text
     study = stored_study(finished_study)
-    evaluation = stored_test_evaluation(study, study.best_trial.number)
+    evaluation = stored_test_evaluation(study, best_trial(study).number)
     store = open_artifact_store(finished_study / "tiny_artifacts", create=False)
     wrong = len(load_predictions(store, evaluation.predictions_id).wrong_index)
     assert f'data-images="{wrong}"' in text
@@ -197,3 +196,13 @@ def test_default_output_is_beside_the_study_file_or_here(
         assert result.returncode == 0, result.stderr
         assert result.stdout == f'report of study "tiny" written to {written}\n'
         assert (here / written).is_file()  # `here / absolute` is the absolute path itself
+
+
+def test_the_report_shows_what_best_repeat_measured(finished_study: Path, tmp_path: Path) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    study = stored_study(folder)
+    store_repeat(study, Repeat(best_trial(study).number, [11, 12], [0.875, 0.925]))
+    assert main(["report", str(folder / "tiny.toml"), "--output", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "best trial, other seeds" in text
+    assert "0.9000 ± 0.0354 validation accuracy over 2 seeds" in text

@@ -13,6 +13,7 @@ from search.storage.records import (
     TestEvaluation,
     store_test_evaluation,
 )
+from search.storage.trials import best_trial
 from tests.helpers import copy_of, stored_study
 
 
@@ -20,7 +21,7 @@ def test_report_without_stored_predictions_says_so(finished_study: Path, tmp_pat
     folder = copy_of(finished_study, tmp_path)
     study = stored_study(folder)
     # As a study evaluated before the predictions were kept recorded it.
-    store_test_evaluation(study, TestEvaluation(study.best_trial.number, 0.5, 0.8, 15))
+    store_test_evaluation(study, TestEvaluation(best_trial(study).number, 0.5, 0.8, 15))
     assert main(["report", str(folder / "tiny.toml"), "--output", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "report.html").read_text()
     assert "evaluated before lenet-search kept each test image&#x27;s prediction" in text
