@@ -187,6 +187,7 @@ def our_timelines(folder: Path, launched: datetime) -> dict:
     from search.storage.artifacts import load_trial_model, open_artifact_store
     from search.storage.database import load_study, open_storage
     from search.storage.records import trial_params
+    from search.storage.trials import best_trial, rank
 
     config = load_config(folder / STUDY_FILE.name)
     study = load_study(open_storage(config.study.storage, create=False), config.study.name)
@@ -205,7 +206,10 @@ def our_timelines(folder: Path, launched: datetime) -> dict:
     incumbent, ensemble = [], []
     for k, trial in enumerate(complete):
         second = (trial.datetime_complete - launched).total_seconds()
-        done = sorted(complete[: k + 1], key=lambda t: (-t.value, t.number))
+        done = sorted(
+            complete[: k + 1],
+            key=lambda t: rank(t.value, t.user_attrs.get(records.VAL_LOSS), t.number),
+        )
         incumbent.append((second, own[done[0].number] == data.y_test))
         # What the tool would report then: its choice on validation, or the best alone.
         considered = [t.number for t in done[: config.ensemble.size]]
@@ -218,7 +222,7 @@ def our_timelines(folder: Path, launched: datetime) -> dict:
             mean = np.mean([test[n] for n in members], axis=0)
             ensemble.append((second, mean.argmax(axis=1) == data.y_test))
     states = [t.state.name for t in study.trials]
-    best = study.best_trial
+    best = best_trial(study)
     return {
         "exported": exported_model(study, store, own[best.number] == data.y_test, data.y_test),
         "y_test": data.y_test,
@@ -243,10 +247,10 @@ def exported_model(study, store, best_correct: np.ndarray, y_test: np.ndarray) -
     else the best trial; its test correctness per image and its size."""
     from search.engine.evaluation import load_predictions
     from search.storage import records
-    from search.storage.trials import current_student
+    from search.storage.trials import best_trial, current_student
 
     student = current_student(study)
-    best = study.best_trial
+    best = best_trial(study)
     best_params = best.user_attrs[records.PARAM_COUNT]
     if student is None or not student.preferred:
         why = "no student" if student is None else f"student {student.val_accuracy:.4f} on val"

@@ -269,15 +269,32 @@ def _pruner_settings(table: Table) -> PrunerSettings:
     settings = PrunerSettings(
         kind=kind,
         n_startup_trials=table.non_negative_int("n_startup_trials"),
-        n_warmup_steps=table.non_negative_int("n_warmup_steps"),
+        n_warmup_steps=_warmup_steps(table),
+        noise_margin=table.get("noise_margin", float),
         min_resource=table.positive_int("min_resource"),
         reduction_factor=table.positive_int("reduction_factor"),
     )
+    if settings.noise_margin < 0:
+        where, margin = table.where("noise_margin"), settings.noise_margin
+        raise ConfigError(f"{where} must be 0 or more (0 prunes on any gap), got {margin:g}")
     if settings.reduction_factor < 2:
         where, factor = table.where("reduction_factor"), settings.reduction_factor
         raise ConfigError(f"{where} must be at least 2, got {factor}")
     table.reject_unknown(valid_keys)
     return settings
+
+
+def _warmup_steps(table: Table) -> int | None:
+    """[pruner] n_warmup_steps: a number of epochs, or None for "auto" (the default)."""
+    if not table.has("n_warmup_steps"):
+        return None
+    value = table.take("n_warmup_steps")
+    if value == "auto":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    where = table.where("n_warmup_steps")
+    raise ConfigError(f'{where} must be a non-negative integer or "auto", got {show(value)}')
 
 
 def _ensemble_settings(table: Table) -> EnsembleSettings:

@@ -117,6 +117,15 @@ def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
     assert config.study.name == "s"
     assert (config.training.precision, config.run.workers) == ("auto", None)
     assert config.pruner.kind == "median" and config.sampler.n_startup_trials == 5
+    # The warm-up is "auto" and a trial is pruned only outside the validation split's noise.
+    assert (config.pruner.n_warmup_steps, config.pruner.noise_margin) == (None, 1.645)
+    assert config.pruner.used()["n_warmup_steps"] == "auto"
+
+
+def test_auto_warmup_may_be_written_out(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('[data]\ndataset = "mnist"\n[pruner]\nn_warmup_steps = "auto"\n')
+    assert load_config(path).pruner.n_warmup_steps is None
 
 
 # Each bad study file: (what write_study changes, the exact message after "<file>: ").
@@ -286,7 +295,20 @@ BAD_STUDIES = [
     ),
     (
         {"pruner": {"kind": "median", "n_warmup_steps": -1}},
-        "[pruner] n_warmup_steps must be a non-negative integer, got -1",
+        '[pruner] n_warmup_steps must be a non-negative integer or "auto", got -1',
+    ),
+    (
+        {"pruner": {"kind": "median", "n_warmup_steps": "soon"}},
+        '[pruner] n_warmup_steps must be a non-negative integer or "auto", got "soon"',
+    ),
+    (
+        {"pruner": {"kind": "median", "noise_margin": -1}},
+        "[pruner] noise_margin must be 0 or more (0 prunes on any gap), got -1",
+    ),
+    (
+        {"pruner": {"kind": "hyperband", "noise_margin": 1}},
+        '[pruner] noise_margin does not apply to kind = "hyperband"; '
+        "its keys: kind, min_resource, reduction_factor",
     ),
     (
         {"search_space": {"learning_rate": {"low": 0.001, "high": 0.1}}},
