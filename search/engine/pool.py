@@ -190,7 +190,8 @@ def _fail_orphans(study: optuna.Study, storage_url: str, watch: _Watch, workers:
         workers[index].join(timeout=5)  # its pipe has ended: the process is ending
         code = workers[index].exitcode
         reason = f"its worker process ended without recording it (exit code {code})"
-        with study_lock(storage_url):  # against a heartbeat's recovery of the same trial
+        # Under the lock: a heartbeat's recovery may be failing the same trial.
+        with study_lock(storage_url, study.study_name):
             failed = fail_and_retry(study, trial_id(running[number]), reason)
         if failed is not None:
             epochs_run = running[number].user_attrs.get(records.EPOCHS_RUN)

@@ -24,7 +24,7 @@ from search.storage.optuna_internals import grace_period, stale_trial_ids, stora
 def recover_stale_trials(study: optuna.Study, storage_url: str) -> list[int]:
     """Fail and retry every trial whose worker stopped sending heartbeats; their numbers."""
     recovered = []
-    with study_lock(storage_url):  # one worker recovers each trial, once
+    with study_lock(storage_url, study.study_name):  # one worker recovers each trial, once
         for trial_id in stale_trial_ids(study):
             reason = (
                 f"its worker sent no heartbeat for over {grace_period(study)} s "

@@ -147,7 +147,7 @@ def run_trials(
 def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> optuna.Trial | None:
     """A new RUNNING trial, or None when the study is full or this run's budget is spent."""
     recover_stale_trials(study, storage_url)  # trials of dead workers free their places first
-    with study_lock(storage_url):
+    with study_lock(storage_url, study.study_name):
         active = len(study.get_trials(deepcopy=False, states=ACTIVE_STATES))
         # A retry repeats the trial of a worker that died, so it does not spend this run's
         # budget (which stops a run whose every trial fails); study.ask() runs it first.

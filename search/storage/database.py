@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -106,30 +107,38 @@ def lock_path(database: Path) -> Path:
 
 
 @contextmanager
-def study_lock(url: str) -> Iterator[None]:
-    """Hold a lock shared by every process that uses the storage at ``url``.
+def study_lock(url: str, study_name: str | None = None) -> Iterator[None]:
+    """Hold a lock shared by every process that uses the storage at ``url``: the study's own
+    with ``study_name``, the whole database's without.
 
     Creating a study, and reserving a trial (counting the trials there are, then asking for a
     new one), must be done by one process at a time, or two workers both see room for the last
-    trial. SQLite: an flock on ``<database>.lock`` beside the file. PostgreSQL: an advisory lock.
-    Other databases get no lock: workers there may start a few trials more than ``n_trials``.
-    A thread that holds the lock already may take it again (``open_storage`` inside a study's
-    creation).
+    trial. SQLite: an flock on ``<database>.lock`` beside the file, for the whole database
+    (SQLite writes one transaction at a time anyway). PostgreSQL: advisory locks, on a
+    connection kept for them: a study's lock holds the database's lock shared and its own key
+    exclusively, so that the workers of different studies on one server do not queue on each
+    other's reservations; the database's lock (making the schema or a study) holds its key
+    exclusively. Other databases get no lock: workers there may start a few trials more than
+    ``n_trials``. A thread that holds a lock may take it again, or any study's lock inside the
+    database's (``open_storage`` inside a study's creation); never the database's inside a
+    study's.
     """
-    held: set[str] = _held.__dict__.setdefault("urls", set())
-    if url in held:
+    held: set[tuple[str, str | None]] = _held.__dict__.setdefault("locks", set())
+    if (url, study_name) in held or (url, None) in held:
         yield
         return
-    held.add(url)
+    if study_name is None and any(held_url == url for held_url, _ in held):
+        raise RuntimeError("the database's lock taken inside a study's lock: they could deadlock")
+    held.add((url, study_name))
     try:
-        with _lock(url):
+        with _lock(url, study_name):
             yield
     finally:
-        held.discard(url)
+        held.discard((url, study_name))
 
 
 @contextmanager
-def _lock(url: str) -> Iterator[None]:
+def _lock(url: str, study_name: str | None) -> Iterator[None]:
     path = sqlite_path(url)
     if path is not None:
         _require_folder(path)
@@ -140,21 +149,39 @@ def _lock(url: str) -> Iterator[None]:
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
     elif sqlalchemy.engine.make_url(url).get_backend_name() == "postgresql":
-        key = int.from_bytes(hashlib.sha256(b"lenet-search study lock").digest()[:8], "big") >> 1
-        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-        try:
-            with engine.connect() as connection:
-                connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
-                try:
-                    yield
-                finally:
-                    connection.execute(
-                        sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key}
-                    )
-        finally:
-            engine.dispose()
+        # The database's key is the one every lock took before studies had their own.
+        database = _advisory_key("lenet-search study lock")
+        locks = [("lock", database)]
+        if study_name is not None:
+            locks = [("lock_shared", database), ("lock", _advisory_key(f"study {study_name}"))]
+        with _lock_engine(url).connect() as connection:
+            for kind, key in locks:
+                query = sqlalchemy.text(f"SELECT pg_advisory_{kind}(:key)")
+                connection.execute(query, {"key": key})
+            try:
+                yield
+            finally:
+                # Unlocked, not closed: the connection goes back to the pool for the next lock.
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock_all()"))
     else:
         yield
+
+
+def _advisory_key(text: str) -> int:
+    """A PostgreSQL advisory lock key (a signed 64-bit integer) for ``text``."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+_lock_engines: dict[tuple[int, str], sqlalchemy.engine.Engine] = {}
+
+
+def _lock_engine(url: str) -> sqlalchemy.engine.Engine:
+    """This process's engine for advisory locks on ``url``: its connections are reused (a
+    reservation per trial used to open and close one), pinged first, as after a restart."""
+    key = (os.getpid(), url)
+    if key not in _lock_engines:
+        _lock_engines[key] = sqlalchemy.create_engine(url, pool_pre_ping=True)
+    return _lock_engines[key]
 
 
 def _require_folder(path: Path) -> None:

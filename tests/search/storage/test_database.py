@@ -112,6 +112,44 @@ def test_postgresql_storage_and_its_study_lock(postgres_url: str) -> None:
     assert order == ["first", "second"]
 
 
+def _waits_for(url: str, held: str | None, wanted: str | None) -> bool:
+    """Whether another thread, taking ``wanted``'s lock (None: the database's), waits while
+    this one holds ``held``'s."""
+    taken = threading.Event()
+
+    def other() -> None:
+        with study_lock(url, wanted):
+            taken.set()
+
+    with study_lock(url, held):
+        thread = threading.Thread(target=other)
+        thread.start()
+        waited = not taken.wait(timeout=1.0)
+    thread.join()
+    return waited
+
+
+def test_postgresql_study_locks_are_per_study_under_the_databases(postgres_url: str) -> None:
+    from search.storage.database import _lock_engine
+
+    # Workers of different studies on one server no longer queue on each other.
+    assert not _waits_for(postgres_url, "a", "b")
+    assert _waits_for(postgres_url, "a", "a")
+    # Making the schema or a study holds the whole database.
+    assert _waits_for(postgres_url, "a", None)
+    assert _waits_for(postgres_url, None, "a")
+    for _ in range(20):  # a reservation per trial reuses the lock's connection
+        with study_lock(postgres_url, "a"):
+            pass
+    assert _lock_engine(postgres_url).pool.checkedin() <= 2  # one a thread that took locks
+    with study_lock(postgres_url, "a"), pytest.raises(RuntimeError) as error:
+        with study_lock(postgres_url):
+            pass
+    assert str(error.value) == (
+        "the database's lock taken inside a study's lock: they could deadlock"
+    )
+
+
 def test_a_database_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "typo" / "s.db"
     with pytest.raises(StorageError) as error:
