@@ -71,12 +71,14 @@ def run_study(
     progress = progress or Progress()
     check_budget(config, dataset.input_shape, len(dataset.class_names))  # before anything
     with interrupts.caught():
-        started = time.perf_counter()
+        started, deadline = time.perf_counter(), _deadline(config)
         store = open_artifact_store(config.study.artifacts, create=True)
         check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
         closing = Closing.of(config)
-        workers, precision = _run_trials(study, config, dataset, store, progress, closing)
+        workers, precision = _run_trials(
+            study, config, dataset, store, progress, deadline, closing
+        )
         test = ensemble = student = None
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
             start_tensorflow()
@@ -121,13 +123,20 @@ def join_study(
     progress = progress or Progress()
     check_budget(config, dataset.input_shape, len(dataset.class_names))
     with interrupts.caught():
-        started = time.perf_counter()
+        started, deadline = time.perf_counter(), _deadline(config)
         store = open_artifact_store(config.study.artifacts, create=False)
         study = join_study_for_trials(config, dataset, store, allow_changes)
-        workers, precision = _run_trials(study, config, dataset, store, progress)
+        workers, precision = _run_trials(study, config, dataset, store, progress, deadline)
         wall = time.perf_counter() - started
         interrupted = interrupts.received() > 0
         return RunResult(study, interrupted, wall, None, None, None, workers, precision)
+
+
+def _deadline(config: StudyConfig) -> float | None:
+    """When the timeout ends, as ``time.time()``: counted from the run's start, so that opening
+    the study and choosing the workers and precision (seconds) are inside it."""
+    timeout = config.study.timeout
+    return None if timeout is None else time.time() + timeout
 
 
 def _run_trials(
@@ -136,10 +145,11 @@ def _run_trials(
     dataset: Dataset,
     store: ArtifactStore,
     progress: Progress,
+    deadline: float | None,
     closing: Closing | None = None,
 ) -> tuple[int, str | None]:
     """Run the trials the study lacks, here or in worker processes; (workers, precision).
-    With a timeout, trials stop starting early enough for ``closing`` to end by it too."""
+    Trials start until ``deadline``, early enough for ``closing`` to end by it too."""
     recover_stale_trials(study, config.study.storage)
     n_trials = config.study.n_trials  # None: until the timeout
     trials_left = None if n_trials is None else n_trials - count_done(study)
@@ -156,8 +166,6 @@ def _run_trials(
             f"precision: {choice.policy} ({choice.reason})",
         ],
     )
-    timeout = config.study.timeout
-    deadline = time.time() + timeout if timeout is not None else None
     if plan.count > 1:
         run_worker_pool(
             study,
