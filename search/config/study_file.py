@@ -244,11 +244,17 @@ def workers_flag(text: int | str) -> int | None:
 
 def _workers(value: Any, where: str) -> int | None:
     """A number of worker processes, or None for "auto"."""
+    return _int_or_auto(value, where, least=1)
+
+
+def _int_or_auto(value: Any, where: str, least: int) -> int | None:
+    """An integer of at least ``least`` (0 or 1), or None for "auto"."""
     if value == "auto":
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least:
         return value
-    raise ConfigError(f'{where} must be a positive integer or "auto", got {show(value)}')
+    kind = "a positive integer" if least == 1 else "a non-negative integer"
+    raise ConfigError(f'{where} must be {kind} or "auto", got {show(value)}')
 
 
 def _sampler_settings(table: Table) -> SamplerSettings:
@@ -288,13 +294,7 @@ def _warmup_steps(table: Table) -> int | None:
     """[pruner] n_warmup_steps: a number of epochs, or None for "auto" (the default)."""
     if not table.has("n_warmup_steps"):
         return None
-    value = table.take("n_warmup_steps")
-    if value == "auto":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    where = table.where("n_warmup_steps")
-    raise ConfigError(f'{where} must be a non-negative integer or "auto", got {show(value)}')
+    return _int_or_auto(table.take("n_warmup_steps"), table.where("n_warmup_steps"), least=0)
 
 
 def _ensemble_settings(table: Table) -> EnsembleSettings:
