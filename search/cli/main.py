@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from search.cli import (
     best,
+    collect,
     dashboard,
     ensemble,
     export,
@@ -35,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     export.COMMAND,
     predict.COMMAND,
     play.COMMAND,
+    collect.COMMAND,
     studies.COMMAND,
     dashboard.COMMAND,
     report.COMMAND,

@@ -85,13 +85,20 @@ class Game:
         self.rounds: list[Round] = []
         self._pending: str | None = None  # the computer's move in a round being replayed
 
+    def next_move(self) -> str:
+        """The computer's move in the next round: drawn now, before any photo of it is seen
+        (or the move of a round being replayed)."""
+        if self._pending is None:
+            self._pending = str(self._rng.choice(MOVES))
+        return self._pending
+
     def play(self, photo: str, seen: str, probability: float) -> Round:
         """A round for this photo, whose hand the model read as ``seen`` with ``probability``.
 
         The computer's move is drawn first (or kept, in a round being replayed), whatever the
         photo shows.
         """
-        computer = self._pending or str(self._rng.choice(MOVES))
+        computer = self.next_move()
         number = self.score.you + self.score.computer + self.score.draws + 1
         if probability < self.min_confidence:
             self._pending, outcome = computer, "replay"

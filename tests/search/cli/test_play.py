@@ -4,13 +4,17 @@ on it, its export, and rounds played against the computer."""
 from __future__ import annotations
 
 import json
+import re
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import command, pattern, write_study
+from tests.browser import Browser, fake_camera_args, screenshot_folder, served_at, write_y4m
+from tests.helpers import command, error_of, pattern, start, write_study
+from tests.postgres import free_port
 
 # Three clearly different drawn shapes stand in for the three gestures.
 GESTURES = {"Rock": "circle", "Paper": "horizontal", "Scissors": "vertical"}
@@ -98,3 +102,48 @@ def test_an_export_of_other_classes_cannot_play(finished_study: Path, tmp_path: 
         "Error: this export's classes are circle, horizontal, vertical; playing needs a model of "
         "exactly rock, paper and scissors (any case, any order)\n"
     )
+
+
+@pytest.mark.slow
+def test_play_at_the_camera_reads_the_hand_in_each_frame(rps_export: Path, tmp_path: Path) -> None:
+    # The fake camera shows scissors (a vertical bar) in the middle square of its picture.
+    frame = np.zeros((480, 640), np.uint8)
+    frame[:, 80:560] = pattern("vertical", (480, 480), np.random.default_rng(1))[..., 0]
+    video = write_y4m(tmp_path / "scissors.y4m", frame)
+    process = start("play", str(rps_export), "--camera", "--seed", "3", "--port", str(free_port()))
+    try:
+        url = served_at(process)
+        with Browser(tmp_path / "profile", *fake_camera_args(video)) as browser:
+            page = browser.open(url)
+            page.wait_for("document.getElementById('call').dataset.camera === 'on'")
+            rounds = []
+            for frames in (1, 2):
+                page.wait_for("!document.getElementById('shoot').disabled")
+                page.evaluate("document.getElementById('shoot').click()")
+                page.wait_for(f"document.getElementById('score').dataset.frames === '{frames}'")
+                rounds.append(page.evaluate("document.getElementById('round').textContent"))
+            assert page.errors() == []
+            shot = page.screenshot(screenshot_folder(tmp_path) / "play.png")
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    for text in rounds:
+        assert re.fullmatch(
+            r"round [12]: the computer plays (rock|paper|scissors); your hand shows scissors "
+            r"\(\d+\.\d%\)",
+            text,
+        ), text
+    assert out.splitlines()[-1].startswith("final score: you ")
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((), "give photos of your hand, or --camera to play at the camera"),
+        (("me.jpg", "--camera"), "give photos or --camera, not both"),
+    ],
+)
+def test_play_takes_photos_or_the_camera(tmp_path: Path, capsys, args, error) -> None:
+    assert error_of(capsys, "play", str(tmp_path), *args) == error
