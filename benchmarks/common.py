@@ -118,3 +118,48 @@ def training_flops(arch: object, n_train: int, n_val: int) -> float:
 
     forward = forward_flops(arch)
     return forward * (3 * n_train + n_val)
+
+
+def run_and_read(path: Path) -> dict:
+    """``lenet-search run`` of the study file ``path``, then what it did (trials, states,
+    epochs, wall time) and chose: its best trial, the validation and test accuracy, and the
+    test answers (``correct``, image by image) of the study's one test evaluation."""
+    from search.config.study_file import load_config
+    from search.data.record import judged_images
+    from search.engine.evaluation import load_predictions
+    from search.storage import records
+    from search.storage.artifacts import open_artifact_store
+    from search.storage.database import load_study, open_storage
+    from search.storage.trials import best_trial
+
+    wall, result = timed_command(["-m", "search", "run", str(path), "--quiet"])
+    if result.returncode != 0:
+        sys.exit(f"lenet-search run failed:\n{result.stderr}")
+    config = load_config(path)
+    study = load_study(open_storage(config.study.storage, create=False), config.study.name)
+    best = best_trial(study)
+    evaluation = records.stored_test_evaluation(study, best.number)
+    store = open_artifact_store(config.study.artifacts, create=False)
+    predictions = load_predictions(store, evaluation.predictions_id)
+    states = [t.state.name for t in study.trials]
+    judged = judged_images(records.study_record(study, records.DATA))
+    return {
+        "config": config,
+        "study": study,
+        "wall": wall,
+        "trials": len(states),
+        "complete": states.count("COMPLETE"),
+        "pruned": states.count("PRUNED"),
+        "pruned_at_1": sum(
+            t.state.name == "PRUNED" and t.user_attrs.get(records.EPOCHS_RUN) == 1
+            for t in study.trials
+        ),
+        "epochs": sum(t.user_attrs.get(records.EPOCHS_RUN, 0) for t in study.trials),
+        "best": best.number,
+        "best_trial": best,
+        "best_epoch": best.user_attrs[records.BEST_EPOCH],
+        "val": accuracy_text(best.value, judged),
+        "test_accuracy": evaluation.accuracy,
+        "test": accuracy_text(evaluation.accuracy, evaluation.n_images),
+        "correct": predictions.y_pred == predictions.y_true,
+    }

@@ -21,7 +21,6 @@ difference of the two pruners' chosen models on those images, over the seeds tog
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -60,43 +59,9 @@ epochs = {{ low = 5, high = 20 }}
 
 def run_study(folder: Path, size: int, seed: int, pruner: str, budget: float) -> dict:
     """One study run to its budget; what it did and chose, and its chosen model's test answers."""
-    from search.config.study_file import load_config
-    from search.engine.evaluation import load_predictions
-    from search.storage import records
-    from search.storage.artifacts import open_artifact_store
-    from search.storage.database import load_study, open_storage
-    from search.storage.trials import best_trial
-
     path = folder / "small.toml"
     path.write_text(STUDY.format(budget=budget, seed=seed, size=size, pruner=PRUNERS[pruner]))
-    wall, result = common.timed_command(["-m", "search", "run", str(path), "--quiet"])
-    if result.returncode != 0:
-        sys.exit(f"lenet-search run failed:\n{result.stderr}")
-    config = load_config(path)
-    study = load_study(open_storage(config.study.storage, create=False), config.study.name)
-    best = best_trial(study)
-    evaluation = records.stored_test_evaluation(study, best.number)
-    store = open_artifact_store(config.study.artifacts, create=False)
-    predictions = load_predictions(store, evaluation.predictions_id)
-    states = [t.state.name for t in study.trials]
-    n_val = records.study_record(study, records.DATA)["sizes"]["validation"]
-    return {
-        "wall": wall,
-        "trials": len(states),
-        "complete": states.count("COMPLETE"),
-        "pruned": states.count("PRUNED"),
-        "pruned_at_1": sum(
-            t.state.name == "PRUNED" and t.user_attrs.get(records.EPOCHS_RUN) == 1
-            for t in study.trials
-        ),
-        "epochs": sum(t.user_attrs.get(records.EPOCHS_RUN, 0) for t in study.trials),
-        "best": best.number,
-        "best_epoch": best.user_attrs[records.BEST_EPOCH],
-        "val": common.accuracy_text(best.value, n_val),
-        "test_accuracy": evaluation.accuracy,
-        "test": common.accuracy_text(evaluation.accuracy, evaluation.n_images),
-        "correct": predictions.y_pred == predictions.y_true,
-    }
+    return common.run_and_read(path)
 
 
 def main() -> None:

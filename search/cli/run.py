@@ -114,6 +114,7 @@ def _run_trials(
     # From here on they are counted and acted on where that is safe: raised inside an import
     # (TensorFlow's, numpy's) a KeyboardInterrupt can be swallowed, and the run went on.
     with interrupts.caught():
+        from search.data.folds import folds_line
         from search.data.loading import load_dataset
         from search.engine.budget import check_budget
         from search.engine.events import Progress
@@ -129,6 +130,9 @@ def _run_trials(
         if not args.quiet:
             where = display_url(config.study.storage)
             print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)
+            folds = folds_line(config.data.folds, len(dataset.y_val), len(dataset.y_train))
+            if folds is not None:
+                print(folds, file=sys.stderr)
         progress = (
             Progress()
             if args.quiet

@@ -56,6 +56,9 @@ class DataSettings:
     # A left-right mirrored image keeps its class, so [search_space] flip may mirror training
     # images; off unless the study says so (never for mnist: digits are not mirror images).
     flips: bool = False
+    # Cross-validation folds of the training split that judge each trial; None ("auto"):
+    # data.folds.AUTO_FOLDS where the validation split is thin, else 1 (none).
+    folds: int | None = None
 
 
 PATH_KEYS = ("image_dir", "data_dir", "test_dir")  # the DataSettings that are paths

@@ -167,6 +167,7 @@ def _data_settings(table: Table, base_dir: Path) -> DataSettings:
         validation_split=table.fraction("validation_split"),
         split_seed=table.non_negative_int("split_seed"),
         flips=table.get("flips", bool),
+        folds=_key_int_or_auto(table, "folds", least=1),
     )
     if settings.flips and dataset == "mnist":
         raise ConfigError(
@@ -222,9 +223,7 @@ def _training_settings(table: Table) -> TrainingSettings:
 
 def _run_settings(table: Table, flag: int | str | None) -> RunSettings:
     """[run]'s settings; ``flag`` is --workers, which overrides the file's (both are checked)."""
-    workers = (
-        _workers(table.take("workers"), table.where("workers")) if table.has("workers") else None
-    )
+    workers = _key_int_or_auto(table, "workers", least=1)
     trials_per_worker = table.positive_int("trials_per_worker")
     trial_pictures = table.get("trial_pictures", bool)
     table.reject_unknown(("trials_per_worker", "workers", "trial_pictures"))
@@ -239,12 +238,12 @@ def workers_flag(text: int | str) -> int | None:
         text = int(text)  # the flag's text, as typed
     except ValueError:
         pass
-    return _workers(text, "--workers")
+    return _int_or_auto(text, "--workers", least=1)
 
 
-def _workers(value: Any, where: str) -> int | None:
-    """A number of worker processes, or None for "auto"."""
-    return _int_or_auto(value, where, least=1)
+def _key_int_or_auto(table: Table, key: str, least: int) -> int | None:
+    """``key`` of ``table`` as ``_int_or_auto`` reads it; None ("auto") where it is not set."""
+    return _int_or_auto(table.take(key), table.where(key), least) if table.has(key) else None
 
 
 def _int_or_auto(value: Any, where: str, least: int) -> int | None:
@@ -275,7 +274,7 @@ def _pruner_settings(table: Table) -> PrunerSettings:
     settings = PrunerSettings(
         kind=kind,
         n_startup_trials=table.non_negative_int("n_startup_trials"),
-        n_warmup_steps=_warmup_steps(table),
+        n_warmup_steps=_key_int_or_auto(table, "n_warmup_steps", least=0),
         noise_margin=table.get("noise_margin", float),
         min_resource=table.positive_int("min_resource"),
         reduction_factor=table.positive_int("reduction_factor"),
@@ -288,13 +287,6 @@ def _pruner_settings(table: Table) -> PrunerSettings:
         raise ConfigError(f"{where} must be at least 2, got {factor}")
     table.reject_unknown(valid_keys)
     return settings
-
-
-def _warmup_steps(table: Table) -> int | None:
-    """[pruner] n_warmup_steps: a number of epochs, or None for "auto" (the default)."""
-    if not table.has("n_warmup_steps"):
-        return None
-    return _int_or_auto(table.take("n_warmup_steps"), table.where("n_warmup_steps"), least=0)
 
 
 def _ensemble_settings(table: Table) -> EnsembleSettings:

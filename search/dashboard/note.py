@@ -33,8 +33,12 @@ def study_note(config: StudyConfig, data: dict[str, Any]) -> str:
     sampler = {"kind": "TPE", "seed": config.study.seed, **asdict(config.sampler)}
     return "\n".join(
         [
-            f"Maximizes **{records.METRIC_NAME}**: each trial's accuracy on the validation "
-            "split at its best epoch.",
+            f"Maximizes **{records.METRIC_NAME}**: each trial's accuracy at its best epoch "
+            + (
+                f"on all {sizes['train']} training images, out of {data['folds']} folds."
+                if data.get("folds", 1) > 1
+                else "on the validation split."
+            ),
             "",
             "### Data",
             f"- {data['dataset']}: {sizes['train']} train, {sizes['validation']} validation, "

@@ -12,6 +12,7 @@ import numpy as np
 
 from search.config.settings import DataSettings
 from search.data.dataset import Dataset, border_background, content_share
+from search.data.folds import fold_count
 from search.errors import ConfigError
 from search.storage import records
 from search.words import plural
@@ -85,11 +86,20 @@ def dataset_record(dataset: Dataset, data: DataSettings) -> dict[str, Any]:
             "validation": len(dataset.y_val),
             "test": len(dataset.y_test),
         },
+        # Cross-validation folds of the training split that judge each trial (1: none).
+        "folds": fold_count(data.folds, len(dataset.y_val), len(dataset.y_train)),
         "fingerprint": data_fingerprint(dataset),
         "pixel_stats": pixel_stats(dataset),  # for `predict`; not compared on resume
         # How an image folder's images are made square; before 0.2 they were squashed.
         **({"resize": PADDED} if data.dataset == "images" else {}),
     }
+
+
+def judged_images(record: dict[str, Any]) -> int:
+    """How many images judge each trial, from a ``dataset_record``: the validation split, or
+    with folds every training image (once, out of fold)."""
+    sizes = record["sizes"]
+    return sizes["train"] if record.get("folds", 1) > 1 else sizes["validation"]
 
 
 def data_summary(record: dict[str, Any]) -> str:
@@ -107,9 +117,16 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
     Studies recorded before data fingerprints existed have nothing to compare with.
     """
+    # Studies made before folds existed were judged on the validation split: 1.
+    old_folds, new_folds = old.get("folds", 1) if old else 1, new.get("folds", 1)
+    folds = (
+        [f"folds {old_folds} -> {new_folds} (with [data] folds = {old_folds} it goes on as made)"]
+        if old_folds != new_folds
+        else []
+    )
     old_print, new_print = old.get("fingerprint"), new["fingerprint"]
     if old_print is None or old_print["digest"] == new_print["digest"]:
-        return []
+        return folds
     old_files, new_files = old_print["files"], new_print["files"]
     changes = []
     for what, names in (
@@ -127,8 +144,8 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         before = old.get("sizes", {}).get(split)
         if before != size:
             changes.append(f"{split} split {before} -> {size} images")
-    if changes:
-        return changes
+    if changes or folds:
+        return changes + folds
     if new.get("resize") == PADDED and "resize" not in old:
         return [
             "the same files give other images: lenet-search 0.2 pads a non-square image to a "

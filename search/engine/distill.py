@@ -18,6 +18,7 @@ from typing import Any
 
 import optuna
 
+from models import count_params, forward_flops
 from search.config.settings import DistillSettings
 from search.data.dataset import Dataset
 from search.engine.ensemble import (
@@ -26,13 +27,14 @@ from search.engine.ensemble import (
     ensemble_model,
     held_out_figures,
 )
-from search.engine.evaluation import Predictions, save_predictions
+from search.engine.evaluation import Predictions, save_predictions, saved_model_id
 from search.engine.events import Progress
 from search.engine.objective import BestEpoch
 from search.space.hyperparameters import architecture, training_params
 from search.space.suggest import trial_seed
+from search.stats import loss_and_accuracy
 from search.storage import records
-from search.storage.artifacts import ArtifactStore, save_trial_model
+from search.storage.artifacts import ArtifactStore, load_trial_model, save_trial_model
 from search.storage.records import (
     EnsembleEvaluation,
     StudentEvaluation,
@@ -114,8 +116,7 @@ def _train_and_evaluate(
     kept = BestEpoch()
     for result in training.epochs():
         kept.add(result, training)
-    training.model.set_weights(kept.weights)
-    model = float32_lenet(training.model, params, name="student")
+    model = float32_lenet(training.kept_model(kept.snapshot), params, name="student")
     train_seconds = time.perf_counter() - started
 
     single = best_test_predictions(study, store, best.number, dataset)
@@ -131,12 +132,24 @@ def _train_and_evaluate(
         best_epoch=kept.epoch,
         train_seconds=round(train_seconds, 3),
         artifact_id=save_trial_model(model, study, store),
-        single_val_accuracy=float(best.value),
+        single_val_accuracy=_validation_accuracy(best, store, dataset),
         **figures,
-        param_count=int(best.user_attrs.get(records.PARAM_COUNT, model.count_params())),
-        flops=int(best.user_attrs.get(records.FLOPS, 0)),
+        param_count=count_params(arch),  # one network, where folds kept the trial's several
+        flops=forward_flops(arch),
         predictions_id=save_predictions(study, store, predictions),
     )
+
+
+def _validation_accuracy(
+    trial: optuna.trial.FrozenTrial, store: ArtifactStore, dataset: Dataset
+) -> float:
+    """A trial's accuracy on the validation split, the student's yardstick: its value, or where
+    folds judged it (its value is out of fold) its kept model's, measured."""
+    if records.FOLD_ACCURACIES not in trial.user_attrs:
+        return float(trial.value)
+    model = load_trial_model(store, saved_model_id(trial))
+    probabilities = model.predict(dataset.x_val, batch_size=BATCH_SIZE, verbose=0)
+    return loss_and_accuracy(probabilities, dataset.y_val)[1]
 
 
 def _trial(study: optuna.Study, number: int) -> optuna.trial.FrozenTrial:

@@ -107,14 +107,11 @@ def ensemble_model(
 ) -> Any:
     """The ensemble of these trials as one compiled keras.Model, computing in float32;
     ``networks`` are members already loaded (``_networks``)."""
-    from models import build_ensemble
+    from search.engine.training import averaged
 
     networks = networks or _networks(study, store, members)
     name = "ensemble_of_" + "_".join(map(str, members))
-    model = build_ensemble([networks[number] for number in members], name=name)
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.optimizer.build(model.trainable_variables)  # saved built: loading the file is silent
-    return model
+    return averaged([networks[number] for number in members], name)
 
 
 def _networks(study: optuna.Study, store: ArtifactStore, numbers: list[int]) -> dict[int, Any]:

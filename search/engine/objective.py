@@ -7,12 +7,14 @@ import math
 import time
 from typing import Any
 
+import numpy as np
 import optuna
 
 from models import count_params, forward_flops
 from search.config.settings import StudyConfig
 from search.dashboard.pictures import upload_trial_pictures
 from search.data.dataset import Dataset
+from search.engine.cross_validation import FoldTraining, judging_folds, trial_training
 from search.engine.events import Progress
 from search.engine.training import EpochResult, Training, TrainingData
 from search.space.hyperparameters import architecture, training_params, worth_showing
@@ -39,6 +41,7 @@ class Objective:
         self.config, self.dataset, self.store = config, dataset, store
         self.progress, self.precision = progress, precision
         self.data = TrainingData(dataset)
+        self.folds = judging_folds(config.data, dataset)  # the same for every trial
         # TensorFlow, Keras and the data are loaded for good: keep the garbage collector from
         # scanning them at every trial's clear_session() (0.5 s each time, profiled), so that
         # a collection looks only at what trials made since.
@@ -49,7 +52,9 @@ class Objective:
         arch = architecture(values, self.dataset.input_shape, len(self.dataset.class_names))
         params = training_params(values)
         seed = trial_seed(self.config.study.seed, trial.number)
-        param_count, flops = count_params(arch), forward_flops(arch)
+        # With folds the model kept is the fold models averaged: that many networks' size.
+        networks = max(len(self.folds), 1)
+        param_count, flops = networks * count_params(arch), networks * forward_flops(arch)
         for key, value in (
             (records.HYPERPARAMETERS, values),
             (records.PARAM_COUNT, param_count),
@@ -66,7 +71,7 @@ class Objective:
             raise optuna.TrialPruned(f"over the size budget: {excess}")
         self.progress.trial_started(trial.number, worth_showing(values, trial.params))
 
-        training = Training(self.data, arch, params, seed, self.precision)
+        training = trial_training(self.data, arch, params, seed, self.precision, self.folds)
         best = BestEpoch()
         for result in training.epochs():
             trial.set_user_attr(records.EPOCHS_RUN, result.epoch)
@@ -86,25 +91,24 @@ class Objective:
                 raise optuna.TrialPruned(f"pruned after epoch {result.epoch}")
 
         best.record(trial)
-        training.model.set_weights(best.weights)
+        model = training.kept_model(best.snapshot)
         saving = time.perf_counter()
-        trial.set_user_attr(
-            records.ARTIFACT_ID, save_trial_model(training.model, trial, self.store)
-        )
+        trial.set_user_attr(records.ARTIFACT_ID, save_trial_model(model, trial, self.store))
         trial.set_user_attr(records.SAVE_SECONDS, round(time.perf_counter() - saving, 3))
         if self.config.run.trial_pictures:
-            self._upload_pictures(trial, best)
+            self._upload_pictures(trial, best, training.y_val)
         return best.accuracy
 
-    def _upload_pictures(self, trial: optuna.Trial, best: BestEpoch) -> None:
-        """The dashboard's pictures of a COMPLETE trial; what they cost is recorded on it."""
+    def _upload_pictures(self, trial: optuna.Trial, best: BestEpoch, y_val: np.ndarray) -> None:
+        """The dashboard's pictures of a COMPLETE trial (``y_val``: the classes of the images
+        that judged it); what they cost is recorded on it."""
         started = time.perf_counter()
         upload_trial_pictures(
             trial,
             self.store,
             best.history,
             best.epoch,
-            self.dataset.y_val,
+            y_val,
             best.history[best.epoch - 1].val_predicted,  # the kept model's classes
             self.dataset.class_names,
         )
@@ -112,7 +116,8 @@ class Objective:
 
 
 class BestEpoch:
-    """The epoch of highest validation accuracy so far, with its weights, and the time spent.
+    """The epoch of highest validation accuracy so far, with what gives its model back (the
+    training's snapshot), and the time spent.
 
     Among epochs of equal accuracy the one of lowest validation loss: on a small split many
     epochs score the same, and the earliest of them is often a model unsure of every image.
@@ -120,13 +125,14 @@ class BestEpoch:
 
     def __init__(self) -> None:
         self.accuracy, self.epoch = -math.inf, 0
-        self.weights: list[Any] = []
+        self.snapshot: Any = None
+        self.fold_accuracies: tuple[float, ...] = ()
         self.val_loss: float | None = None
         self.train_seconds = self.validation_seconds = 0.0
         self.diverged = False
         self.history: list[EpochResult] = []  # every epoch, for the learning curves
 
-    def add(self, result: EpochResult, training: Training) -> None:
+    def add(self, result: EpochResult, training: Training | FoldTraining) -> None:
         self.train_seconds += result.train_seconds
         self.validation_seconds += result.validation_seconds
         self.history.append(result)
@@ -138,11 +144,13 @@ class BestEpoch:
             result.val_accuracy == self.accuracy and result.val_loss < self.val_loss
         ):
             self.accuracy, self.epoch = result.val_accuracy, result.epoch
-            self.val_loss = result.val_loss
-            self.weights = training.model.get_weights()
+            self.val_loss, self.fold_accuracies = result.val_loss, result.fold_accuracies
+            self.snapshot = training.snapshot()
 
     def record(self, trial: optuna.Trial) -> None:
         trial.set_user_attr(records.BEST_EPOCH, self.epoch)
         trial.set_user_attr(records.VAL_LOSS, self.val_loss)
+        if self.fold_accuracies:
+            trial.set_user_attr(records.FOLD_ACCURACIES, list(self.fold_accuracies))
         trial.set_user_attr(records.TRAIN_SECONDS, round(self.train_seconds, 3))
         trial.set_user_attr(records.VALIDATION_SECONDS, round(self.validation_seconds, 3))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.config.settings import PrunerSettings
+from search.data.record import judged_images
 from search.stats import wilson_interval
 from search.storage import records
 
@@ -56,7 +58,8 @@ class NoiseAwareMedianPruner(optuna.pruners.BasePruner):
     is within what the validation images can tell apart (``noise_gap``): on a 143-image split
     one image is 0.7 points, and a median pruner alone prunes on one or two images.
 
-    The validation size and the "auto" warm-up come from the study's data record, read on the
+    The images that judge a trial (``judged_images``: the validation split's, or with folds the
+    training split's) and the "auto" warm-up come from the study's data record, read on the
     first call: workers build the pruner from the config alone, before any data is loaded.
     """
 
@@ -64,7 +67,7 @@ class NoiseAwareMedianPruner(optuna.pruners.BasePruner):
         self._median = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials)
         self._n_warmup_steps = n_warmup_steps
         self._margin = margin
-        self._sizes: dict[str, int] | None = None
+        self._data: dict[str, Any] | None = None
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         step = trial.last_step
@@ -77,15 +80,16 @@ class NoiseAwareMedianPruner(optuna.pruners.BasePruner):
         ]
         median = float(np.nanmedian(values))
         best = max(trial.intermediate_values.values())
-        return median - best > noise_gap(median, self._size(study, "validation"), self._margin)
+        judged = judged_images(self._record(study))
+        return median - best > noise_gap(median, judged, self._margin)
 
     def warmup(self, study: optuna.Study) -> int:
         """The first epoch after which a trial may be pruned."""
         if self._n_warmup_steps is not None:
             return self._n_warmup_steps
-        return warmup_epochs(self._size(study, "train"))
+        return warmup_epochs(self._record(study)["sizes"]["train"])
 
-    def _size(self, study: optuna.Study, split: str) -> int:
-        if self._sizes is None:
-            self._sizes = records.study_record(study, records.DATA)["sizes"]
-        return self._sizes[split]
+    def _record(self, study: optuna.Study) -> dict[str, Any]:
+        if self._data is None:
+            self._data = records.study_record(study, records.DATA)
+        return self._data

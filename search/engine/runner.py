@@ -83,22 +83,19 @@ def run_study(
         if interrupts.received() < 2:  # a second Ctrl-C skips the test split, not the summary
             start_tensorflow()
             test = evaluate_best_on_test(study, dataset, store)
+        # After a Ctrl-C only the best is evaluated, so that `run` exits within two seconds:
+        # the ensemble loads its members (a second or more) and a student trains for minutes.
+        # The next `run` makes both.
+        if interrupts.received() == 0:
             ensemble = evaluate_ensemble_on_test(
                 study, dataset, store, config.ensemble.size, config.budget
             )
-            if interrupts.received() == 0:  # a student trains for minutes: not after a Ctrl-C
-                try:
-                    student = distill_student(
-                        study,
-                        dataset,
-                        store,
-                        ensemble,
-                        config.distill,
-                        config.study.seed,
-                        progress,
-                    )
-                except KeyboardInterrupt:
-                    pass  # stopped between two chunks: no student, the rest is stored
+            try:
+                student = distill_student(
+                    study, dataset, store, ensemble, config.distill, config.study.seed, progress
+                )
+            except KeyboardInterrupt:
+                pass  # stopped between two chunks: no student, the rest is stored
         wall = time.perf_counter() - started
         interrupted = interrupts.received() > 0
         return RunResult(study, interrupted, wall, test, ensemble, student, workers, precision)

@@ -14,6 +14,7 @@ saved file loads and evaluates like any Keras model.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models import LeNetArchitecture, build_lenet
+from models import LeNetArchitecture, build_ensemble, build_lenet
 from search.data.dataset import Dataset
 from search.engine.augmentation import augmentation
 from search.engine.schedule import LearningRate, learning_rate
@@ -44,16 +45,36 @@ class EpochResult:
     train_seconds: float
     validation_seconds: float
     val_predicted: np.ndarray  # the class predicted for each validation image
+    # With cross-validation, each fold's accuracy; val_accuracy is then all folds' together.
+    fold_accuracies: tuple[float, ...] = ()
 
 
 class TrainingData:
-    """The dataset as TensorFlow tensors, made once per process and shared by every trial."""
+    """The dataset as TensorFlow tensors, made once per process and shared by every trial.
+
+    A model trains on the ``members`` of the training split (all of it, or all but a fold) and
+    is judged after each epoch on ``x_val`` (the validation split, or the fold).
+    """
 
     def __init__(self, dataset: Dataset) -> None:
         self.x_train = tf.constant(dataset.x_train)
         self.y_train = tf.constant(dataset.y_train, dtype=tf.int32)
+        self.members = np.arange(len(dataset.y_train), dtype=np.int32)
         self.x_val, self.y_val = dataset.x_val, dataset.y_val
-        self.n_train = len(dataset.y_train)
+        self._dataset = dataset
+
+    @property
+    def n_train(self) -> int:
+        return len(self.members)
+
+    def without(self, held: np.ndarray) -> TrainingData:
+        """The same tensors, training on every image of the training split but the ``held``
+        indices, and judged on those: one fold of cross-validation. Nothing is copied but the
+        held images."""
+        fold = copy.copy(self)
+        fold.members = np.setdiff1d(self.members, held).astype(np.int32)
+        fold.x_val, fold.y_val = self._dataset.x_train[held], self._dataset.y_train[held]
+        return fold
 
 
 def compiled_lenet(
@@ -81,11 +102,29 @@ def float32_lenet(
     learning rate is the trial's peak rate, without the trial's schedule: the model is for
     predicting, and a fresh optimizer would restart the schedule anyway.
     """
+    folds = sub_models(trained)
+    if folds:  # a trial judged on folds keeps its fold models averaged: each rebuilt so
+        return averaged([float32_lenet(fold, values, fold.name) for fold in folds], name)
     arch = architecture(values, tuple(trained.input_shape[1:]), trained.output_shape[-1])
     model = compiled_lenet(arch, training_params(values).learning_rate, "float32", name)
     model.set_weights([np.asarray(weights, np.float32) for weights in trained.get_weights()])
     model.optimizer.build(model.trainable_variables)
     return model
+
+
+def averaged(members: list[keras.Model], name: str) -> keras.Model:
+    """One compiled model whose output is the mean of ``members``' class probabilities (each
+    uniquely named): a trial's fold models, or an ensemble of trials. Its optimizer is built, so
+    that loading the saved file is silent."""
+    model = build_ensemble(members, name=name)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def sub_models(model: keras.Model) -> list[keras.Model]:
+    """The networks ``model`` averages (``averaged``); none for one network."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,16 +159,22 @@ class Training:
         seed: int,
         precision: str = "float32",
         teacher: Teacher | None = None,
+        *,
+        fresh_session: bool = True,
+        name: str = "lenet",
     ) -> None:
         # Long studies in one process grow in memory unless each trial starts from a clear
         # session (optuna#1178, keras-tuner#395). It runs a full gc.collect() itself: a second
         # one here cost another 0.5 s a trial (profiled: a quarter of a 3-second trial).
-        keras.backend.clear_session()
+        # A trial's fold models after its first share the session the first one cleared.
+        if fresh_session:
+            keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         self.data, self.params, self.teacher = data, params, teacher
         self._soft_targets = teacher.softened() if teacher is not None else None
         steps_per_epoch = -(-data.n_train // params.batch_size)  # the last batch may be short
-        self.model = compiled_lenet(arch, learning_rate(params, steps_per_epoch), precision)
+        rate = learning_rate(params, steps_per_epoch)
+        self.model = compiled_lenet(arch, rate, precision, name)
         self._augment = augmentation(params, arch.input_shape, seed)  # training batches only
         self.model.optimizer.build(self.model.trainable_variables)
         self._order = np.random.default_rng(seed)  # the shuffling of every epoch
@@ -146,7 +191,7 @@ class Training:
         chunk = max(1, CHUNK_IMAGES // self.params.batch_size) * self.params.batch_size
         for epoch in range(1, self.params.epochs + 1):
             started = time.perf_counter()
-            order = self._order.permutation(self.data.n_train).astype(np.int32)
+            order = self.data.members[self._order.permutation(self.data.n_train)]
             loss_sum = 0.0
             for start in range(0, len(order), chunk):
                 loss_sum += float(self._train_chunk(order[start : start + chunk]))
@@ -174,8 +219,22 @@ class Training:
         loss, accuracy = loss_and_accuracy(probabilities, y)
         return loss, accuracy, probabilities.argmax(axis=1)
 
+    @property
+    def y_val(self) -> np.ndarray:
+        """The classes of the images that judge each epoch, in ``val_predicted``'s order."""
+        return self.data.y_val
+
     def weights_are_finite(self) -> bool:
         return all(np.isfinite(w).all() for w in self.model.get_weights())
+
+    def snapshot(self) -> list[np.ndarray]:
+        """What ``kept_model`` needs to give back the model as it is now: its weights."""
+        return self.model.get_weights()
+
+    def kept_model(self, snapshot: list[np.ndarray]) -> keras.Model:
+        """The model with the weights of a ``snapshot`` (the best epoch's)."""
+        self.model.set_weights(snapshot)
+        return self.model
 
     def _chunk_loss_sum(self, indices: tf.Tensor) -> tf.Tensor:
         """Train on ``indices`` of the training split, batch by batch; the sum of the losses."""

@@ -40,7 +40,8 @@ def repeat_best(
         StorageError: no trial has completed.
         ConfigError: the data differs from the data the study was made with.
     """
-    from search.engine.training import Training, TrainingData  # TensorFlow, when retraining
+    from search.engine.cross_validation import judging_folds, trial_training  # TensorFlow
+    from search.engine.training import TrainingData
 
     best = best_trial(study)
     if best is None:
@@ -56,10 +57,11 @@ def repeat_best(
     params = training_params(values)
     precision = best.user_attrs.get(records.PRECISION, "float32")
     data = TrainingData(dataset)
+    folds = judging_folds(config.data, dataset)  # judged as the trial was: on its folds, if any
     seeds = repeat_seeds(best.user_attrs.get(records.KERAS_SEED, 0), k)
     accuracies = []
     for i, seed in enumerate(seeds, start=1):
-        training = Training(data, arch, params, seed, precision)
+        training = trial_training(data, arch, params, seed, precision, folds)
         accuracy = max(result.val_accuracy for result in training.epochs())
         accuracies.append(accuracy)
         if progress is not None:

@@ -16,6 +16,7 @@ import optuna
 import pandas as pd
 
 from search.config.record import flatten
+from search.data.record import judged_images
 from search.outputs.text import format_params, format_size, format_value
 from search.space.hyperparameters import HYPERPARAMETERS, worth_showing
 from search.stats import wilson_interval
@@ -222,10 +223,21 @@ def best_report(study: optuna.Study) -> str | None:
     lines = [
         f'best trial of study "{study.study_name}": trial {best.number}',
         f"  params:              {format_params(params)}",
-        f"  validation accuracy: {best.value:.4f} (epoch {record.best_epoch})",
     ]
-    n_val = records.study_record(study, records.DATA, {}).get("sizes", {}).get("validation")
-    lines += [f"  warning:             {warning}" for warning in thin_numbers(best.value, n_val)]
+    data = records.study_record(study, records.DATA, {})
+    judged = judged_images(data) if data else None
+    folds = record.fold_accuracies
+    if folds and judged:
+        low, high = wilson_interval(round(best.value * judged), judged)
+        lines += [
+            f"  validation accuracy: {best.value:.4f} (epoch {record.best_epoch}; out of fold on "
+            f"the {judged:,} training images, 95% CI {low:.4f} to {high:.4f})",
+            f"  folds:               {' '.join(f'{value:.4f}' for value in folds)}",
+        ]
+        judged = None  # its interval is said
+    else:
+        lines.append(f"  validation accuracy: {best.value:.4f} (epoch {record.best_epoch})")
+    lines += [f"  warning:             {warning}" for warning in thin_numbers(best.value, judged)]
     repeat = stored_repeat(study, best.number)
     if repeat is not None:
         lines.append(f"  with other seeds:    {repeat_summary(repeat)}")
@@ -255,12 +267,13 @@ def thin_numbers(value: float, n_val: int | None) -> list[str]:
         warnings.append(
             f"only {n_val} validation images: one is {100 / n_val:.1f} points, and the 95% "
             f"interval of {value:.4f} is {low:.4f} to {high:.4f}; more images (or a larger "
-            "validation_split) tell trials apart"
+            "validation_split, or [data] folds) tell trials apart"
         )
     if value >= 1:
         warnings.append(
             "100% on validation: the split no longer tells the best trials apart; give the "
-            "study more validation images (a larger validation_split, more photos) or harder "
+            "study more validation images (a larger validation_split, more photos, [data] "
+            "folds) or harder "
             "ones, never the test split: it only reports"
         )
     return warnings

@@ -28,6 +28,7 @@ PRECISION = "precision"  # the Keras dtype policy it trained in: "float32" or "m
 EPOCHS_RUN = "epochs_run"  # epochs trained so far; a pruned trial's last epoch
 BEST_EPOCH = "best_epoch"  # the epoch whose weights were kept (1 for the first)
 VAL_LOSS = "val_loss"  # at the best epoch
+FOLD_ACCURACIES = "fold_accuracies"  # with [data] folds: each fold's at the best epoch
 TRAIN_SECONDS = "train_seconds"
 VALIDATION_SECONDS = "validation_seconds"
 SAVE_SECONDS = "save_seconds"
@@ -107,6 +108,8 @@ class TrialRecord:
     keras_seed: int | None
     retry_of: int | None
     over_budget: str | None = None  # pruned before training: how it is over the size budget
+    # Judged on folds: each fold's accuracy at the best epoch (value is all of them together).
+    fold_accuracies: list[float] | None = None
 
     @classmethod
     def of(cls, trial: optuna.trial.FrozenTrial) -> TrialRecord:
@@ -127,6 +130,7 @@ class TrialRecord:
             fail_reason=attrs.get(FAIL_REASON),
             artifact_id=attrs.get(ARTIFACT_ID),
             keras_seed=attrs.get(KERAS_SEED),
+            fold_accuracies=attrs.get(FOLD_ACCURACIES),
             retry_of=attrs.get(RETRY_OF),
             over_budget=attrs.get(OVER_BUDGET),
         )
@@ -178,10 +182,22 @@ def trial_summary(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[
         "params": record.params,
         "validation_accuracy": record.value,
         "best_epoch": record.best_epoch,
+        **(_folds_card(record) if record.fold_accuracies else {}),
         "test_accuracy": test.accuracy if test else None,
         "test_loss": test.loss if test else None,
         "param_count": record.param_count,
         "flops": record.flops,
+    }
+
+
+def _folds_card(record: TrialRecord) -> dict[str, Any]:
+    """What a model card says of a trial judged on folds: how, and which model it kept."""
+    return {
+        "validation": "out of fold: each training image judged by the fold model that did not "
+        "train on it",
+        "fold_accuracies": record.fold_accuracies,
+        "folds_model": f"the {len(record.fold_accuracies)} fold models at epoch "
+        f"{record.best_epoch}, averaged",
     }
 
 

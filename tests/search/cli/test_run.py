@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.helpers import ROOT, command, copy_of, error_of, start, write_study
+from tests.helpers import ROOT, command, copy_of, error_of, start, stored_study, write_study
 from tests.postgres import free_port
 
 
@@ -44,6 +44,47 @@ def test_the_mnist_study_finds_a_network_for_real_digits(tmp_path: Path, real_mn
     assert test is not None, run.stdout
     print(run.stdout)
     assert float(test.group(1)) >= 0.95
+
+
+def test_a_study_on_folds_judges_every_training_image_and_keeps_the_fold_models_averaged(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    from search.config.study_file import load_config
+    from search.data.folds import folds_line, stratified_folds
+    from search.data.loading import load_dataset
+    from search.engine.evaluation import saved_model_id
+    from search.engine.training import sub_models
+    from search.storage import records
+    from search.storage.artifacts import load_trial_model, open_artifact_store
+
+    path = write_study(tmp_path, data={"folds": 3}, search_space={"epochs": 2})
+    run = command("run", str(path))
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and "retracing" not in run.stderr
+    config = load_config(path)
+    dataset = load_dataset(config.data)
+    n_val, n_train = len(dataset.y_val), len(dataset.y_train)
+    assert folds_line(3, n_val, n_train) in run.stderr.splitlines()
+    assert re.search(
+        rf"\(epoch [12]; out of fold on the {n_train} training images, 95% CI ", run.stdout
+    )
+
+    study = stored_study(tmp_path)
+    assert records.study_record(study, records.DATA)["folds"] == 3
+    held = stratified_folds(dataset.y_train, 3, config.data.split_seed)
+    store = open_artifact_store(config.study.artifacts, create=False)
+    for trial in study.trials:
+        folds = trial.user_attrs[records.FOLD_ACCURACIES]
+        correct = sum(round(a * len(images)) for a, images in zip(folds, held, strict=True))
+        best_epoch = trial.user_attrs[records.BEST_EPOCH]
+        assert trial.value == trial.intermediate_values[best_epoch] == correct / n_train
+        model = load_trial_model(store, saved_model_id(trial))  # the fold models averaged
+        assert [fold.name for fold in sub_models(model)] == ["fold_1", "fold_2", "fold_3"]
+        assert model.count_params() == trial.user_attrs[records.PARAM_COUNT]
+    # What a script, and the model card, read of it.
+    best = json.loads(command("best", str(path), "--format", "json").stdout)
+    assert best["folds_model"] == f"the 3 fold models at epoch {best['best_epoch']}, averaged"
+    assert len(best["fold_accuracies"]) == 3
 
 
 @pytest.mark.slow

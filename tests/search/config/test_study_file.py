@@ -120,6 +120,14 @@ def test_silent_file_takes_the_tutorials_values(tmp_path: Path) -> None:
     # The warm-up is "auto" and a trial is pruned only outside the validation split's noise.
     assert (config.pruner.n_warmup_steps, config.pruner.noise_margin) == (None, 1.645)
     assert config.pruner.used()["n_warmup_steps"] == "auto"
+    assert config.data.folds is None  # "auto": folds where the validation split is thin
+
+
+@pytest.mark.parametrize(("written", "folds"), [('"auto"', None), ("3", 3), ("1", 1)])
+def test_folds_are_a_number_or_auto(tmp_path: Path, written: str, folds: int | None) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(f'[data]\ndataset = "mnist"\nfolds = {written}\n')
+    assert load_config(path).data.folds == folds
 
 
 def test_auto_warmup_may_be_written_out(tmp_path: Path) -> None:
@@ -270,6 +278,14 @@ BAD_STUDIES = [
     (
         {"run": {"workers": 0}},
         '[run] workers must be a positive integer or "auto", got 0',
+    ),
+    (
+        {"data": {"folds": 0}},
+        '[data] folds must be a positive integer or "auto", got 0',
+    ),
+    (
+        {"data": {"folds": 2.5}},
+        '[data] folds must be a positive integer or "auto", got 2.5',
     ),
     (
         {"run": {"workers": "all"}},

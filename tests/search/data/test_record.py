@@ -55,3 +55,14 @@ def test_a_study_of_squashed_images_is_told_why_its_images_changed() -> None:
     assert data_differences({**old, "resize": PADDED}, {**new, "resize": PADDED}) == [
         "the same files give other splits"
     ]
+
+
+def test_other_folds_are_a_change_a_study_made_without_folds_included() -> None:
+    from search.data.record import data_differences
+
+    same = {"fingerprint": {"digest": "d", "files": {}}, "sizes": {"train": 10}}
+    assert data_differences(same, {**same, "folds": 5}) == [
+        "folds 1 -> 5 (with [data] folds = 1 it goes on as made)"
+    ]
+    assert data_differences({**same, "folds": 5}, {**same, "folds": 5}) == []
+    assert data_differences({**same, "folds": 1}, same) == []

@@ -86,13 +86,13 @@ def test_objective_reports_each_epoch_and_stops_a_pruned_trial(
 
 
 class _Weights:
-    """What BestEpoch reads of a training: its finite weights, here the epoch's number."""
+    """What BestEpoch reads of a training: its finite weights and a snapshot of them, here
+    the epoch's number."""
 
     def __init__(self) -> None:
         self.epoch = 0
-        self.model = self
 
-    def get_weights(self) -> list[int]:
+    def snapshot(self) -> list[int]:
         return [self.epoch]
 
     def weights_are_finite(self) -> bool:
@@ -109,4 +109,4 @@ def test_the_best_epoch_is_the_most_accurate_and_among_equals_the_surest() -> No
     ):
         training.epoch = epoch
         kept.add(EpochResult(epoch, 0.1, val_loss, val_accuracy, 1.0, 0.1, np.zeros(1)), training)
-    assert (kept.epoch, kept.accuracy, kept.val_loss, kept.weights) == (4, 1.0, 0.1, [4])
+    assert (kept.epoch, kept.accuracy, kept.val_loss, kept.snapshot) == (4, 1.0, 0.1, [4])

@@ -256,11 +256,12 @@ def test_a_pruned_trials_value_is_its_last_as_optuna_records_it(study) -> None:
 def test_best_warns_where_a_few_images_decided() -> None:
     assert thin_numbers(0.9, 12) == [
         "only 12 validation images: one is 8.3 points, and the 95% interval of 0.9000 is 0.6461 "
-        "to 0.9851; more images (or a larger validation_split) tell trials apart"
+        "to 0.9851; more images (or a larger validation_split, or [data] folds) tell trials apart"
     ]
     assert thin_numbers(1.0, 6000) == [
         "100% on validation: the split no longer tells the best trials apart; give the study "
-        "more validation images (a larger validation_split, more photos) or harder ones, never "
+        "more validation images (a larger validation_split, more photos, [data] folds) or harder "
+        "ones, never "
         "the test split: it only reports"
     ]
     assert thin_numbers(0.91, 6000) == [] and thin_numbers(0.91, None) == []
