@@ -44,6 +44,11 @@ class Table:
         self._seen.add(key)
         return self.raw[key]
 
+    def optional(self, key: str) -> Any:
+        """The raw value of ``key``, None where it is not set; a known key either way."""
+        self._seen.add(key)
+        return self.raw.get(key)
+
     def has(self, key: str) -> bool:
         return key in self.raw
 

@@ -34,6 +34,9 @@ class StudySettings:
     # grace period is failed (and retried once) by any other worker of the study.
     heartbeat_interval: int = 60
     grace_period: int = 180
+    # A new study's first trials: the best of an earlier study, as (storage URL, study name).
+    warm_start: tuple[str, str] | None = None
+    warm_start_trials: int = 5  # how many of its best configurations
 
     @property
     def heartbeat(self) -> tuple[int, int]:

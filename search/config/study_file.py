@@ -117,7 +117,9 @@ def load_config(
     )
 
 
-def _study_settings(table: Table, base_dir: Path, path: Path) -> StudySettings:
+def _study_settings(
+    table: Table, base_dir: Path, path: Path, follow_warm_start: bool = True
+) -> StudySettings:
     name = table.get("name", str, path.stem)
     if not name.strip():
         raise ConfigError(f"{table.where('name')} must not be empty")
@@ -146,9 +148,52 @@ def _study_settings(table: Table, base_dir: Path, path: Path) -> StudySettings:
             f"{table.where('grace_period')} must be longer than heartbeat_interval "
             f"({heartbeat_interval} s), got {grace_period}"
         )
+    warm_start = table.optional("warm_start")
+    if warm_start is not None and follow_warm_start:
+        warm_start = _warm_start(warm_start, table.where("warm_start"), base_dir, path)
+    else:
+        warm_start = None  # an earlier study's own warm start is history
+    warm_start_trials = table.positive_int("warm_start_trials")
     table.reject_unknown()
     return StudySettings(
-        name, storage, artifacts, n_trials, timeout, seed, heartbeat_interval, grace_period
+        name,
+        storage,
+        artifacts,
+        n_trials,
+        timeout,
+        seed,
+        heartbeat_interval,
+        grace_period,
+        warm_start,
+        warm_start_trials,
+    )
+
+
+def _warm_start(value: Any, where: str, base_dir: Path, path: Path) -> tuple[str, str]:
+    """[study] warm_start: the earlier study, as (storage URL, study name). A study file names
+    its study (its own warm_start is not followed)."""
+    if isinstance(value, str):
+        other = base_dir / value
+        if other.resolve() == path.resolve():
+            raise ConfigError(f"{where} names this study file itself; name an earlier study's")
+        try:
+            raw = tomllib.loads(other.read_text(encoding="utf-8"))
+            section = Table(raw.get("study", {}), other, "study", StudySettings)
+            study = _study_settings(section, other.resolve().parent, other, False)
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: study file not found: {other}") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError) as e:
+            raise ConfigError(f"{where}: {other}: {e}") from None
+        return study.storage, study.name
+    if isinstance(value, dict) and sorted(value) == ["storage", "study_name"]:
+        if all(isinstance(v, str) and v for v in value.values()):
+            try:
+                return resolve_storage_url(value["storage"], base_dir), value["study_name"]
+            except ValueError as e:
+                raise ConfigError(f"{where}: {e}") from None
+    raise ConfigError(
+        f'{where} must be a study file ("quickstart.toml") or '
+        f'{{ storage = "URL", study_name = "NAME" }}, got {show(value)}'
     )
 
 

@@ -30,6 +30,7 @@ from search.engine.study import (
     create_or_resume_study,
     join_study_for_trials,
 )
+from search.engine.warm_start import warm_start_note
 from search.engine.worker import NO_BUDGET, RunLimits, run_trials
 from search.runtime import interrupts
 from search.runtime.tensorflow import start_tensorflow
@@ -75,6 +76,9 @@ def run_study(
         store = open_artifact_store(config.study.artifacts, create=True)
         check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
+        warm_start = warm_start_note(study)
+        if warm_start is not None:
+            progress.note(warm_start)
         closing = Closing.of(config)
         workers, precision = _run_trials(
             study, config, dataset, store, progress, deadline, closing

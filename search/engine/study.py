@@ -20,6 +20,7 @@ from search.data.dataset import Dataset
 from search.data.record import data_differences, data_summary, dataset_record
 from search.engine.pruning import make_pruner
 from search.engine.sampler import TrialSeededTPESampler
+from search.engine.warm_start import enqueue_warm_start
 from search.errors import ConfigError, StorageError
 from search.space.ranges import largest
 from search.space.suggest import distributions
@@ -117,6 +118,8 @@ def _record_or_check_settings(
     stored = records.study_record(study, records.SETTINGS)
     if stored is None:
         _record(study, config, data)
+        if config.study.warm_start is not None:  # a new study: its first trials
+            enqueue_warm_start(study, config, dataset)
         return
     differences = settings_differences(stored, config.file_settings)
     data_changes = data_differences(records.study_record(study, records.DATA, {}), data)

@@ -102,10 +102,12 @@ def _flat_frame(records: list[TrialRecord], best_number: int | None) -> pd.DataF
             fail_reason=r.fail_reason,
             retry_of=r.retry_of,
             over_budget=r.over_budget,
+            warm_start_from=r.warm_start_from,
         )
         rows.append(row)
     columns = ["number", "state", "best", *names, "value", "best_epoch", "epochs_run"]
     columns += ["param_count", "flops", "seconds", "fail_reason", "retry_of", "over_budget"]
+    columns += ["warm_start_from"]
     frame = pd.DataFrame(rows, columns=columns)
     counts = ["best_epoch", "epochs_run", "param_count", "flops", "retry_of"]
     return frame.astype({name: "Int64" for name in counts})  # integers, blank where missing
@@ -166,6 +168,8 @@ def _note(record: TrialRecord) -> str:
         return f"running, epoch {record.epochs_run}{at}" if record.epochs_run else "running"
     if record.retry_of is not None:
         return f"retry of trial {record.retry_of}"
+    if record.warm_start_from is not None:
+        return f"warm start: {record.warm_start_from}"
     return ""
 
 

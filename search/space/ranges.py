@@ -36,6 +36,17 @@ Param = IntRange | FloatRange | Choices | Fixed
 KINDS: dict[str, type] = {kind.__name__: kind for kind in (IntRange, FloatRange, Choices, Fixed)}
 
 
+def contains(param: Param, value: Any) -> bool:
+    """Whether ``value`` is one that ``param`` can take (a warm start's configuration, say)."""
+    if isinstance(param, IntRange | FloatRange):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        kind_ok = isinstance(value, int) if isinstance(param, IntRange) else True
+        return number and kind_ok and param.low <= value <= param.high
+    if isinstance(param, Choices):
+        return value in param.choices
+    return value == param.value
+
+
 def describe(param: Param) -> str:
     """The values as people read them: "2 to 8, log scale", "one of 8, 16", "32 (fixed)"."""
     if isinstance(param, IntRange | FloatRange):

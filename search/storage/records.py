@@ -39,6 +39,7 @@ WORKER = "worker"  # host:pid of the process that ran it
 WORKER_RSS_MB = "worker_rss_mb"  # that process's resident memory when the trial ended
 RETRY_OF = "retry_of"  # on a retry: the number of the trial whose worker died
 OVER_BUDGET = "over_budget"  # why a trial was pruned before training: over the size budget
+WARM_START_FROM = "warm_start_from"  # an enqueued warm start: '<study> trial <number>'
 
 # --- the objective's value -------------------------------------------------------------------
 # Its name in Optuna and optuna-dashboard (set with study.set_metric_names).
@@ -54,6 +55,7 @@ SETTINGS = "settings"  # the study file's [data], [training] and [search_space] 
 SETTINGS_CHANGES = "settings_changes"  # what changed at each resume with --allow-changes
 CONFIG = "config"  # the resolved settings, from which `worker` rebuilds the config
 DATA = "data"  # what the data was: sizes, class names, input shape, fingerprint
+WARM_START = "warm_start"  # the earlier study's trials enqueued first, and those left out
 _TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the test split
 _REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
 _ENSEMBLE_PREFIX = "ensemble_evaluation_"  # + member numbers: each ensemble's one test use
@@ -108,6 +110,7 @@ class TrialRecord:
     keras_seed: int | None
     retry_of: int | None
     over_budget: str | None = None  # pruned before training: how it is over the size budget
+    warm_start_from: str | None = None  # enqueued from an earlier study: '<study> trial <n>'
     # Judged on folds: each fold's accuracy at the best epoch (value is all of them together).
     fold_accuracies: list[float] | None = None
 
@@ -133,6 +136,7 @@ class TrialRecord:
             fold_accuracies=attrs.get(FOLD_ACCURACIES),
             retry_of=attrs.get(RETRY_OF),
             over_budget=attrs.get(OVER_BUDGET),
+            warm_start_from=attrs.get(WARM_START_FROM),
         )
 
 

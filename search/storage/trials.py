@@ -38,6 +38,11 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     return min(complete, key=_rank_of, default=None)
 
 
+def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The COMPLETE trials, best first (``rank``)."""
+    return sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=_rank_of)
+
+
 def ensemble_members(study: optuna.Study, size: int) -> list[int]:
     """The numbers of the ``size`` best COMPLETE trials (``rank``), best first, among those
     with a saved model."""

@@ -154,13 +154,13 @@ def _trials_table(trials: list[TrialRecord]) -> str:
         return "<p>No trials yet.</p>"
     names = sorted({name for t in trials for name in t.sampled})
     head = ["trial", "state", *names, TARGET_NAME, "epochs run", "best epoch", "parameters"]
-    head += ["MFLOPs", "seconds"]
+    head += ["MFLOPs", "seconds", "warm start from"]
     rows = []
     for t in trials:
         cells = [t.number, t.state.lower(), *(t.sampled.get(name) for name in names)]
         cells += [t.value if t.state == "COMPLETE" else None, t.epochs_run, t.best_epoch]
         cells += [t.param_count]
-        cells += [None if t.flops is None else t.flops / 1e6, t.seconds]
+        cells += [None if t.flops is None else t.flops / 1e6, t.seconds, t.warm_start_from]
         rows.append("".join(f"<td>{esc(_cell(c))}</td>" for c in cells))
     header = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = "".join(f"<tr>{row}</tr>" for row in rows)

@@ -88,6 +88,27 @@ def test_a_study_on_folds_judges_every_training_image_and_keeps_the_fold_models_
 
 
 @pytest.mark.slow
+def test_a_warm_started_study_trains_the_earlier_studys_best_first(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    from search.storage.trials import ranked_trials
+
+    folder = copy_of(finished_study, tmp_path)
+    first, second = ranked_trials(stored_study(folder))  # the earlier study's, best first
+    path = write_study(folder, name="warm", n_trials=3, study={"warm_start": "tiny.toml"})
+    run = command("run", str(path))
+    assert run.returncode == 0, run.stderr
+    assert (
+        f'warm start: 2 configurations of study "tiny" first (its trials {first.number}, '
+        f"{second.number})"
+    ) in run.stderr.splitlines()
+    trials = stored_study(folder, "warm").trials
+    assert [t.params for t in trials[:2]] == [first.params, second.params]  # then TPE's
+    table = command("trials", str(path)).stdout
+    assert f"warm start: tiny trial {first.number}" in table
+
+
+@pytest.mark.slow
 def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> None:
     study_file = write_study(tmp_path, n_trials=2)
     run = command("run", str(study_file))

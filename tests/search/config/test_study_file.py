@@ -159,7 +159,7 @@ BAD_STUDIES = [
     (
         {"study": {"seeed": 1}},
         "[study] seeed is not a known key; known: artifacts, grace_period, heartbeat_interval, "
-        "n_trials, name, seed, storage, timeout",
+        "n_trials, name, seed, storage, timeout, warm_start, warm_start_trials",
     ),
     (
         {"study": {"seed": 4294967296}},
