@@ -83,11 +83,21 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 def worker(args: argparse.Namespace) -> int:
     from search.engine.runner import join_study
-    from search.storage.database import display_url
+    from search.storage.database import pasteable_url
 
     config = recorded_config(open_study(args), n_trials=args.n_trials, workers=args.workers)
-    named_by = f"--storage {display_url(config.study.storage)} --study-name {args.study_name}"
-    return _run_trials(args, config, join_study, named_by=named_by)
+    # The commands next take the URL as it can be pasted: a hidden password (***) cannot be.
+    url, had_password = pasteable_url(config.study.storage)
+    named_by = f"--storage {url} --study-name {args.study_name}"
+    hint = PASSWORD_HINT if had_password else None
+    return _run_trials(args, config, join_study, named_by=named_by, hint=hint)
+
+
+# Where a storage URL's password goes when the URL printed leaves it out.
+PASSWORD_HINT = (
+    "  (the storage's password is left out above: give it as PGPASSWORD=... or in ~/.pgpass, "
+    "where PostgreSQL's client library reads it)"
+)
 
 
 def _add_trial_flags(parser: argparse.ArgumentParser, allow_changes: str) -> None:
@@ -105,9 +115,10 @@ def _run_trials(
     config: StudyConfig,
     runner: Callable[..., RunResult],
     named_by: str,
+    hint: str | None = None,
 ) -> int:
     """Load the data, run the study's trials with ``runner``, print the summary and what to do
-    next (the study named by ``named_by`` in those commands); the exit code."""
+    next (the study named by ``named_by`` in those commands, then ``hint``); the exit code."""
     from search.runtime import interrupts
 
     # Ctrl-C, and SIGTERM from `kill` or a batch scheduler, stop the run keeping finished trials.
@@ -149,7 +160,7 @@ def _run_trials(
         )
     print(run_summary(result.study, result.wall_seconds))
     if not args.quiet and best_trial(result.study) is not None:
-        print(_next_steps(config, named_by), file=sys.stderr)
+        print(_next_steps(config, named_by, hint), file=sys.stderr)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if best_trial(result.study) is None and result.workers:
@@ -163,8 +174,8 @@ def _run_trials(
     return 0
 
 
-def _next_steps(config: StudyConfig, named_by: str) -> str:
-    """Where the models are, and the commands that use them."""
+def _next_steps(config: StudyConfig, named_by: str, hint: str | None = None) -> str:
+    """Where the models are, and the commands that use them (then ``hint``)."""
     dashboard = f"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}/dashboard/"
     return "\n".join(
         [
@@ -173,6 +184,7 @@ def _next_steps(config: StudyConfig, named_by: str) -> str:
             f"  lenet-search export {named_by}      # {default_export_folder(config.study.name)}",
             f"  lenet-search report {named_by}      # one HTML page of the study",
             f"  lenet-search dashboard {named_by}   # {dashboard}",
+            *([hint] if hint else []),
         ]
     )
 

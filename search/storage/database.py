@@ -33,6 +33,14 @@ def display_url(url: str) -> str:
     return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
 
 
+def pasteable_url(url: str) -> tuple[str, bool]:
+    """The URL as a command can take it back, its password left out (libpq, under the
+    PostgreSQL driver, reads it from PGPASSWORD or ~/.pgpass); and whether there was one."""
+    parsed = sqlalchemy.engine.make_url(url)
+    without = parsed._replace(password=None)  # URL.set(password=None) would keep it
+    return without.render_as_string(hide_password=False), bool(parsed.password)
+
+
 def open_storage(
     url: str,
     *,

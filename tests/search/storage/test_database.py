@@ -11,7 +11,7 @@ import sqlalchemy
 from optuna.storages._rdb import models
 
 from search.errors import StorageError
-from search.storage.database import load_study, open_storage, study_lock
+from search.storage.database import load_study, open_storage, pasteable_url, study_lock
 
 
 def sqlite_url(path: Path) -> str:
@@ -158,3 +158,23 @@ def test_a_database_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
         f"cannot make a database at {path}: the folder {tmp_path / 'typo'} does not exist"
     )
     assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "pasteable"),
+    [
+        (
+            "postgresql://lenet:s3cret@db.example/studies",
+            ("postgresql://lenet@db.example/studies", True),
+        ),
+        (
+            "postgresql://lenet@db.example/studies",
+            ("postgresql://lenet@db.example/studies", False),
+        ),
+        ("sqlite:////tmp/tiny.db", ("sqlite:////tmp/tiny.db", False)),
+    ],
+)
+def test_a_url_to_paste_leaves_its_password_out(url: str, pasteable: tuple[str, bool]) -> None:
+    # A hidden password (***) pasted back would be taken for the password; libpq reads the
+    # real one from PGPASSWORD or ~/.pgpass when the URL has none.
+    assert pasteable_url(url) == pasteable

@@ -20,6 +20,7 @@ from search.storage import records
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import Repeat, store_repeat, stored_test_evaluation
 from search.storage.trials import best_trial
+from tests.browser import chromium_path
 from tests.helpers import ROOT, copy_of, stored_study, study_with_mistakes
 
 # Optimization history, learning curves, importances, parallel coordinates, accuracy against
@@ -33,13 +34,7 @@ SCREENSHOT_COPY = (
 @pytest.fixture(scope="session")
 def browser() -> str:
     """Chromium's path; asked before the other fixtures, so that a skip costs no training."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "Chromium is not installed (Debian: apt-get install chromium)"
-        if os.environ.get("LENET_SEARCH_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return chromium_path()
 
 
 def chromium(browser: str, page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
