@@ -45,18 +45,60 @@ class Progress:
         """A line on what the run does besides trials (the student it distills, say)."""
 
 
+# What a worker process sends its parent, each as (worker index, event): picklable records.
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    number: int
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    number: int
+    epoch: int
+    epochs: int
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class TrialEnded:
+    outcome: TrialOutcome
+
+
+@dataclass(frozen=True)
+class WorkerFailed:
+    """The worker stopped on a problem the user can fix (``error``: its one line), or on a bug
+    (``traceback``)."""
+
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerRetired:
+    """The worker ran its trials_per_worker and ended, to be replaced by a fresh process."""
+
+
+WorkerEvent = TrialStarted | EpochEnded | TrialEnded | WorkerFailed | WorkerRetired
+
+
 class PipeProgress(Progress):
     """A worker's progress: each event goes to the parent process through ``pipe`` (the
-    worker's end of a ``multiprocessing.Pipe``) as ``(worker index, method name, arguments)``."""
+    worker's end of a ``multiprocessing.Pipe``) as ``(worker index, event)``."""
 
     def __init__(self, pipe: Any, worker: int) -> None:
         self.pipe, self.worker = pipe, worker
 
+    def send(self, event: WorkerEvent) -> None:
+        self.pipe.send((self.worker, event))
+
     def trial_started(self, number: int, params: dict[str, Any]) -> None:
-        self.pipe.send((self.worker, "trial_started", (number, params)))
+        self.send(TrialStarted(number, params))
 
     def epoch_ended(self, number: int, epoch: int, epochs: int, accuracy: float) -> None:
-        self.pipe.send((self.worker, "epoch_ended", (number, epoch, epochs, accuracy)))
+        self.send(EpochEnded(number, epoch, epochs, accuracy))
 
     def trial_ended(self, outcome: TrialOutcome) -> None:
-        self.pipe.send((self.worker, "trial_ended", (outcome,)))
+        self.send(TrialEnded(outcome))

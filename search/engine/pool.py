@@ -20,7 +20,16 @@ from optuna.trial import TrialState
 
 from search.config.settings import StudyConfig
 from search.engine.closing import Closing
-from search.engine.events import Progress, TrialOutcome
+from search.engine.events import (
+    EpochEnded,
+    Progress,
+    TrialEnded,
+    TrialOutcome,
+    TrialStarted,
+    WorkerEvent,
+    WorkerFailed,
+    WorkerRetired,
+)
 from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
 from search.engine.worker import NO_BUDGET
@@ -139,19 +148,22 @@ class _Watch:
             received = True
         return received
 
-    def _handle(self, worker: int, name: str, args: tuple) -> None:
-        if name == "error":
-            self.errors.append(args[0])
-        elif name == "crash":
-            self.crashes.append(args[0])
-        elif name == "retired":
-            self.retired.add(worker)
-        else:
-            if name == "trial_started":
-                self.running[args[0]] = worker
-            elif name == "trial_ended":
-                self.running.pop(args[0].number, None)
-            getattr(self.progress, name)(*args)
+    def _handle(self, worker: int, event: WorkerEvent) -> None:
+        match event:
+            case WorkerFailed(error=str(error)):
+                self.errors.append(error)
+            case WorkerFailed(traceback=str(trace)):
+                self.crashes.append(trace)
+            case WorkerRetired():
+                self.retired.add(worker)
+            case TrialStarted(number, params):
+                self.running[number] = worker
+                self.progress.trial_started(number, params)
+            case EpochEnded(number, epoch, epochs, accuracy):
+                self.progress.epoch_ended(number, epoch, epochs, accuracy)
+            case TrialEnded(outcome):
+                self.running.pop(outcome.number, None)
+                self.progress.trial_ended(outcome)
 
     def drain(self) -> None:
         while self.pipes:  # every worker has ended: each pipe ends with EOF

@@ -33,20 +33,30 @@ from search.storage.trials import ACTIVE_STATES
 
 
 class Heartbeat:
-    """While a trial runs: record its heartbeat every interval, so that the study learns if this
-    worker dies, and recover the trials of workers that did (``engine.recovery``)."""
+    """While a trial runs (``with Heartbeat(...):``, as Optuna's ``optimize`` runs its own):
+    record its heartbeat every interval, so that the study learns if this worker dies, and
+    recover the trials of workers that did (``engine.recovery``)."""
 
     def __init__(self, study: optuna.Study, trial: optuna.Trial, storage_url: str) -> None:
-        storage = storage_of(study)
-        storage.record_heartbeat(trial_id(trial))  # the first beat before training starts
+        self._study, self._trial, self._storage_url = study, trial, storage_url
         self._stop = threading.Event()
+
+    def __enter__(self) -> Heartbeat:
+        storage = storage_of(self._study)
+        beating = trial_id(self._trial)
+        storage.record_heartbeat(beating)  # the first beat before training starts
         self._thread = threading.Thread(
             target=self._beat,
-            args=(study, trial_id(trial), storage_url, storage.get_heartbeat_interval()),
+            args=(self._study, beating, self._storage_url, storage.get_heartbeat_interval()),
             name="heartbeat",
             daemon=True,
         )
         self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
     def _beat(self, study: optuna.Study, beating: int, storage_url: str, interval: int) -> None:
         while not self._stop.wait(interval):
@@ -59,10 +69,6 @@ class Heartbeat:
                     step()
                 except Exception:  # noqa: BLE001 - tried again at the next beat
                     pass
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # The budget of a run that only a timeout ends: more trials than any deadline lets start.
@@ -110,21 +116,20 @@ def run_trials(
         trial = reserve_trial(study, limits, storage_url)
         if trial is None:
             break
-        heartbeat = Heartbeat(study, trial, storage_url)
         state, value, reason, error = TrialState.FAIL, None, None, None
-        try:
-            value, state = objective(trial), TrialState.COMPLETE
-        except optuna.TrialPruned:
-            state = TrialState.PRUNED
-        except failing as e:
-            reason = str(e)
-        except KeyboardInterrupt as e:
-            reason, error = "interrupted (Ctrl-C)", e
-        except UpdateFinishedTrialError:
-            pass  # another worker failed it as dead (this one was paused past the grace period)
-        except Exception as e:  # a bug: record the trial as failed, then let it surface
-            reason, error = f"{type(e).__name__}: {e}", e
-        heartbeat.stop()
+        with Heartbeat(study, trial, storage_url):
+            try:
+                value, state = objective(trial), TrialState.COMPLETE
+            except optuna.TrialPruned:
+                state = TrialState.PRUNED
+            except failing as e:
+                reason = str(e)
+            except KeyboardInterrupt as e:
+                reason, error = "interrupted (Ctrl-C)", e
+            except UpdateFinishedTrialError:
+                pass  # another worker failed it as dead: this one slept past the grace period
+            except Exception as e:  # a bug: record the trial as failed, then let it surface
+                reason, error = f"{type(e).__name__}: {e}", e
         _record_end(study, trial, state, value, reason)
         epochs_run = trial.user_attrs.get(records.EPOCHS_RUN)
         excess = trial.user_attrs.get(records.OVER_BUDGET)

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from search.engine.events import PipeProgress
+from search.engine.events import PipeProgress, WorkerFailed, WorkerRetired
 from search.engine.worker import RunLimits, run_trials
 from search.errors import LenetSearchError
 from search.runtime import interrupts
@@ -36,29 +36,30 @@ class WorkerJob:
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
     """Entry point of a spawned worker: start TensorFlow, load the data once, run trials.
 
-    Reports through ``events`` (its end of a pipe): progress, then ``("error", text)`` for
-    a problem the user can fix or ``("crash", traceback)`` for a bug. Exits 130 when
-    interrupted, 2 after an error, 1 after a crash.
+    Reports through ``events`` (its end of a pipe, as ``PipeProgress``): progress, then a
+    ``WorkerFailed`` with the error line of a problem the user can fix or the traceback of a
+    bug. Exits 130 when interrupted, 2 after an error, 1 after a crash.
     """
     code = 0
+    progress = PipeProgress(events, job.index)
     # The parent started this process with the stop signals ignored; from here they are counted.
     with interrupts.caught():
         try:
-            _work(job, budget, events)
+            _work(job, budget, progress)
         except KeyboardInterrupt:
             code = 130
         except Exception as e:  # noqa: BLE001 - everything must reach the parent, not a traceback
             if isinstance(e, LenetSearchError):
-                events.send((job.index, "error", (str(e),)))
+                progress.send(WorkerFailed(error=str(e)))
                 code = 2
             else:
-                events.send((job.index, "crash", (traceback.format_exc(),)))
+                progress.send(WorkerFailed(traceback=traceback.format_exc()))
                 code = 1
     events.close()  # send() has written every event: they reach the parent
     os._exit(code)  # skip TensorFlow's slow and sometimes noisy teardown
 
 
-def _work(job: WorkerJob, budget: Any, events: Any) -> None:
+def _work(job: WorkerJob, budget: Any, progress: PipeProgress) -> None:
     from search.runtime.tensorflow import quiet_libraries, start_tensorflow
 
     quiet_libraries()
@@ -78,11 +79,10 @@ def _work(job: WorkerJob, budget: Any, events: Any) -> None:
     dataset = load_dataset(config.data)
     store = open_artifact_store(config.study.artifacts, create=False)
     study = load_study_for_trials(config)
-    progress = PipeProgress(events, job.index)
     objective = Objective(config, dataset, store, progress, job.precision)
     limits = RunLimits(
         job.n_trials, budget, job.deadline, config.run.trials_per_worker, job.closing
     )
     ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
     if ran == limits.max_trials:
-        events.send((job.index, "retired", ()))  # the pool starts a fresh process in its place
+        progress.send(WorkerRetired())  # the pool starts a fresh process in its place
