@@ -13,7 +13,9 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -33,6 +35,7 @@ from search.engine.events import (
 from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
 from search.engine.worker import NO_BUDGET
+from search.engine.worker_objective import lenet_objective
 from search.engine.worker_process import WorkerJob, worker_main
 from search.errors import LenetSearchError
 from search.runtime import interrupts
@@ -53,9 +56,11 @@ def run_worker_pool(
     deadline: float | None,
     progress: Progress,
     closing: Closing | None = None,
+    objective_factory: Callable[..., Any] = lenet_objective,
 ) -> None:
     """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
-    signal arrives (``search.runtime.interrupts``).
+    signal arrives (``search.runtime.interrupts``). Each process runs the objective that
+    ``objective_factory`` gives it (``WorkerJob.objective_factory``): a LeNet's by default.
 
     Raises:
         LenetSearchError: a worker met a problem in the user's input or environment.
@@ -75,6 +80,7 @@ def run_worker_pool(
             config.study.n_trials,
             deadline,
             closing,
+            objective_factory,
         )
         for index in range(plan.count)
     ]

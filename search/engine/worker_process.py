@@ -1,4 +1,5 @@
-"""A spawned worker process, from its side: start TensorFlow, load the data once, run trials.
+"""A spawned worker process, from its side: get its objective from the job's factory (for a
+study, ``engine.worker_objective``: TensorFlow started, the data loaded once), run trials.
 
 It talks to the parent (``search.engine.pool``) only through its end of a pipe; everything else
 goes through the study's storage. Its standard error is the parent's: quiet under the CLI
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from search.engine.events import PipeProgress, WorkerFailed, WorkerRetired
 from search.engine.worker import RunLimits, run_trials
+from search.engine.worker_objective import lenet_objective
 from search.errors import LenetSearchError
 from search.runtime import interrupts
 
@@ -31,6 +34,9 @@ class WorkerJob:
     n_trials: int | None
     deadline: float | None
     closing: Any = None  # a Closing: what the run does after its trials
+    # (job, progress) -> (objective, exceptions that fail a trial only), called in the worker:
+    # a module-level function, so that it pickles by name.
+    objective_factory: Callable[..., tuple[Callable[..., float], tuple]] = lenet_objective
 
 
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
@@ -60,29 +66,16 @@ def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
 
 
 def _work(job: WorkerJob, budget: Any, progress: PipeProgress) -> None:
-    from search.runtime.tensorflow import quiet_libraries, start_tensorflow
+    from search.engine.study import load_study_for_trials
 
-    quiet_libraries()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
-    if job.gpu is not None:  # before TensorFlow starts: it maps the GPUs it sees
-        os.environ["CUDA_VISIBLE_DEVICES"] = job.gpu
-    start_tensorflow(threads=job.threads)
-    interrupts.check()
-
-    from search.data.loading import load_dataset
-    from search.engine.objective import Objective, TrainingDiverged
-    from search.engine.study import load_study_for_trials
-    from search.storage.artifacts import open_artifact_store
-
     config = job.config
-    dataset = load_dataset(config.data)
-    store = open_artifact_store(config.study.artifacts, create=False)
+    objective, failing = job.objective_factory(job, progress)
     study = load_study_for_trials(config)
-    objective = Objective(config, dataset, store, progress, job.precision)
     limits = RunLimits(
         job.n_trials, budget, job.deadline, config.run.trials_per_worker, job.closing
     )
-    ran = run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+    ran = run_trials(study, objective, limits, progress, config.study.storage, failing)
     if ran == limits.max_trials:
         progress.send(WorkerRetired())  # the pool starts a fresh process in its place

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import command, start, write_study
+from tests.helpers import ROOT, command, start, write_study
 
 
 def states(database: Path) -> dict[str, int]:
@@ -34,20 +36,25 @@ def quick_study(folder: Path, n_trials: int, workers: int = 1) -> Path:
     )
 
 
-@pytest.mark.slow
 def test_runs_started_together_on_a_new_study_make_exactly_n_trials(
     tmp_path: Path, image_folder: Path
 ) -> None:
+    # Three processes make the study at once and share its trials (instant ones: the scheduler
+    # alone, tests/stubs.py), three times over.
     for attempt in range(3):
-        study_file = quick_study(tmp_path, n_trials=5)
-        study_file.rename(tmp_path / f"s{attempt}.toml")
-        study_file = tmp_path / f"s{attempt}.toml"
-        processes = [start("run", str(study_file), "--quiet") for _ in range(3)]
+        study_file = quick_study(tmp_path, n_trials=20)
+        study_file = study_file.rename(tmp_path / f"s{attempt}.toml")
+        code = f"import tests.stubs as s; s.run_with_instant_trials({str(study_file)!r})"
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
         for process in processes:
-            out, err = process.communicate(timeout=300)
-            assert process.returncode == 0 and err == "", err
-            assert 'best trial of study "tiny"' in out  # others may still run the last trials
-        assert states(tmp_path / "tiny.db") == {"COMPLETE": 5}
+            _, err = process.communicate(timeout=120)
+            assert process.returncode == 0 and "Traceback" not in err, err
+        assert states(tmp_path / "tiny.db") == {"COMPLETE": 20}
         (tmp_path / "tiny.db").rename(tmp_path / f"tiny{attempt}.db")
         (tmp_path / "tiny_artifacts").rename(tmp_path / f"tiny{attempt}_artifacts")
 
@@ -143,30 +150,44 @@ def pg_states(url: str) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_four_workers_make_exactly_a_hundred_trials(
     tmp_path: Path, image_folder: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    # Each worker keeps its process (trials_per_worker has a test of its own): 4 start-ups, not 8.
-    # No dashboard pictures: 100 trials of 33 images would spend a third of their time there.
-    run = {"workers": 4, "trials_per_worker": 100, "trial_pictures": False}
+    # The scheduler alone: four spawned processes, a real database, trials of milliseconds.
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.engine.events import Progress
+    from search.engine.plan import plan_workers
+    from search.engine.pool import run_worker_pool
+    from search.engine.study import create_or_resume_study
+    from search.storage.artifacts import open_artifact_store
+    from tests.stubs import instant_objective
+
     study: dict = {}
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")
         study["storage"] = url
-    study_file = write_study(
-        tmp_path, n_trials=100, search_space={"epochs": 1}, run=run, study=study
-    )
+    run = {"workers": 4, "trials_per_worker": 100}
+    config = load_config(write_study(tmp_path, n_trials=100, run=run, study=study))
+    store = open_artifact_store(config.study.artifacts, create=True)
+    made = create_or_resume_study(config, load_dataset(config.data), store)
     started = time.perf_counter()
-    result = command("run", str(study_file), timeout=900)
-    print(f"{backend}: 4 workers x 25 trials in {time.perf_counter() - started:.0f} s")
-    assert result.returncode == 0, result.stderr
-    assert "workers: 4 (as asked)" in result.stderr
-    assert "Traceback" not in result.stderr and "locked" not in result.stderr
-    assert "100/100 done (100 complete, 0 pruned)" in result.stderr
+    run_worker_pool(
+        made,
+        config,
+        plan_workers(4, 100),
+        precision="float32",
+        trials_left=100,
+        deadline=None,
+        progress=Progress(),
+        objective_factory=instant_objective,
+    )
+    print(f"{backend}: 4 workers x 25 instant trials in {time.perf_counter() - started:.1f} s")
     found = states(tmp_path / "tiny.db") if backend == "sqlite" else pg_states(url)
     assert found == {"COMPLETE": 100}
+    workers = {t.user_attrs["worker"] for t in made.trials}
+    assert len(workers) == 4  # every process ran trials
 
 
 def worker_pids(parent: int) -> list[int]:
