@@ -77,25 +77,50 @@ def test_workers_flag_runs_exactly_n_trials_in_that_many_processes(
     assert workers > 1  # the trials really ran in several processes
 
 
-@pytest.mark.slow
 def test_a_worker_is_replaced_after_its_trials_per_worker(
     tmp_path: Path, image_folder: Path
 ) -> None:
-    study_file = write_study(
-        tmp_path,
-        n_trials=7,
-        search_space={"epochs": 1},
-        run={"workers": 2, "trials_per_worker": 2},
-    )
-    result = command("run", str(study_file))
-    assert result.returncode == 0, result.stderr
-    assert "7/7 done (7 complete, 0 pruned)" in result.stderr
+    run = {"workers": 2, "trials_per_worker": 2}
+    made, config = made_study(write_study(tmp_path, n_trials=7, run=run))
+    run_instant_pool(made, config, workers=2, trials=7)
     assert states(tmp_path / "tiny.db") == {"COMPLETE": 7}
-    with sqlite3.connect(tmp_path / "tiny.db") as db:
-        per_process = db.execute(
-            "SELECT COUNT(*) FROM trial_user_attributes WHERE key = 'worker' GROUP BY value_json"
-        ).fetchall()
-    assert len(per_process) >= 4 and max(n for (n,) in per_process) <= 2
+    per_process: dict[str, int] = {}
+    for trial in made.trials:
+        worker = trial.user_attrs["worker"]
+        per_process[worker] = per_process.get(worker, 0) + 1
+    assert len(per_process) >= 4 and max(per_process.values()) <= 2
+
+
+def made_study(study_file: Path) -> tuple:
+    """The study of ``study_file`` made as `run` makes it, and its config."""
+    from search.config.study_file import load_config
+    from search.data.loading import load_dataset
+    from search.engine.study import create_or_resume_study
+    from search.storage.artifacts import open_artifact_store
+
+    config = load_config(study_file)
+    store = open_artifact_store(config.study.artifacts, create=True)
+    return create_or_resume_study(config, load_dataset(config.data), store), config
+
+
+def run_instant_pool(study, config, workers: int, trials: int) -> None:  # noqa: ANN001
+    """The worker pool on ``study`` with trials of milliseconds (tests/stubs.py): the
+    scheduler alone, in real processes on a real database."""
+    from search.engine.events import Progress
+    from search.engine.plan import plan_workers
+    from search.engine.pool import run_worker_pool
+    from tests.stubs import instant_objective
+
+    run_worker_pool(
+        study,
+        config,
+        plan_workers(workers, trials),
+        precision="float32",
+        trials_left=trials,
+        deadline=None,
+        progress=Progress(),
+        objective_factory=instant_objective,
+    )
 
 
 @pytest.mark.slow
@@ -155,34 +180,14 @@ def test_four_workers_make_exactly_a_hundred_trials(
     tmp_path: Path, image_folder: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     # The scheduler alone: four spawned processes, a real database, trials of milliseconds.
-    from search.config.study_file import load_config
-    from search.data.loading import load_dataset
-    from search.engine.events import Progress
-    from search.engine.plan import plan_workers
-    from search.engine.pool import run_worker_pool
-    from search.engine.study import create_or_resume_study
-    from search.storage.artifacts import open_artifact_store
-    from tests.stubs import instant_objective
-
     study: dict = {}
     if backend == "postgresql":
         url = request.getfixturevalue("postgres_url")
         study["storage"] = url
     run = {"workers": 4, "trials_per_worker": 100}
-    config = load_config(write_study(tmp_path, n_trials=100, run=run, study=study))
-    store = open_artifact_store(config.study.artifacts, create=True)
-    made = create_or_resume_study(config, load_dataset(config.data), store)
+    made, config = made_study(write_study(tmp_path, n_trials=100, run=run, study=study))
     started = time.perf_counter()
-    run_worker_pool(
-        made,
-        config,
-        plan_workers(4, 100),
-        precision="float32",
-        trials_left=100,
-        deadline=None,
-        progress=Progress(),
-        objective_factory=instant_objective,
-    )
+    run_instant_pool(made, config, workers=4, trials=100)
     print(f"{backend}: 4 workers x 25 instant trials in {time.perf_counter() - started:.1f} s")
     found = states(tmp_path / "tiny.db") if backend == "sqlite" else pg_states(url)
     assert found == {"COMPLETE": 100}
