@@ -46,3 +46,22 @@ def run_with_instant_trials(path: str) -> None:
 
     limits = RunLimits(config.study.n_trials, Budget(), None)
     run_trials(study, objective, limits, Progress(), config.study.storage, failing)
+
+
+TRIAL_SECONDS = 4.0  # how long a slow trial takes, in reports 0.2 s apart
+
+
+def slow_objective(job: Any, progress: Progress) -> tuple[Any, tuple]:
+    """A ``WorkerJob.objective_factory`` whose trials take TRIAL_SECONDS, reporting as they
+    go: long enough to stop a worker in the middle of one."""
+    import time
+
+    def objective(trial: Any) -> float:
+        values = suggest(trial, job.config.search_space)
+        steps = int(TRIAL_SECONDS / 0.2)
+        for step in range(1, steps + 1):
+            time.sleep(0.2)
+            trial.report(step / steps, step)  # a stopped worker's trial ended meanwhile: raises
+        return values["dense_units"] / 100
+
+    return objective, ()

@@ -68,6 +68,11 @@ class TrialEnded:
 
 
 @dataclass(frozen=True)
+class Noted:
+    text: str
+
+
+@dataclass(frozen=True)
 class WorkerFailed:
     """The worker stopped on a problem the user can fix (``error``: its one line), or on a bug
     (``traceback``)."""
@@ -81,7 +86,7 @@ class WorkerRetired:
     """The worker ran its trials_per_worker and ended, to be replaced by a fresh process."""
 
 
-WorkerEvent = TrialStarted | EpochEnded | TrialEnded | WorkerFailed | WorkerRetired
+WorkerEvent = TrialStarted | EpochEnded | TrialEnded | Noted | WorkerFailed | WorkerRetired
 
 
 class PipeProgress(Progress):
@@ -102,3 +107,6 @@ class PipeProgress(Progress):
 
     def trial_ended(self, outcome: TrialOutcome) -> None:
         self.send(TrialEnded(outcome))
+
+    def note(self, text: str) -> None:
+        self.send(Noted(text))

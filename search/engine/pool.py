@@ -24,6 +24,7 @@ from search.config.settings import StudyConfig
 from search.engine.closing import Closing
 from search.engine.events import (
     EpochEnded,
+    Noted,
     Progress,
     TrialEnded,
     TrialOutcome,
@@ -170,6 +171,8 @@ class _Watch:
             case TrialEnded(outcome):
                 self.running.pop(outcome.number, None)
                 self.progress.trial_ended(outcome)
+            case Noted(text):
+                self.progress.note(text)
 
     def drain(self) -> None:
         while self.pipes:  # every worker has ended: each pipe ends with EOF

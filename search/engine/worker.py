@@ -117,6 +117,7 @@ def run_trials(
         if trial is None:
             break
         state, value, reason, error = TrialState.FAIL, None, None, None
+        taken = False  # failed as dead by another worker while this one was stopped
         with Heartbeat(study, trial, storage_url):
             try:
                 value, state = objective(trial), TrialState.COMPLETE
@@ -127,10 +128,20 @@ def run_trials(
             except KeyboardInterrupt as e:
                 reason, error = "interrupted (Ctrl-C)", e
             except UpdateFinishedTrialError:
-                pass  # another worker failed it as dead: this one slept past the grace period
+                taken = True
             except Exception as e:  # a bug: record the trial as failed, then let it surface
                 reason, error = f"{type(e).__name__}: {e}", e
-        _record_end(study, trial, state, value, reason)
+        if taken or not _record_end(study, trial, state, value, reason):
+            # This process was stopped (SIGSTOP, a preempted machine, a long swap) past the
+            # grace period: another worker failed its trial and retries it; the retry stands.
+            progress.note(
+                f"trial {trial.number}: another worker took it for dead while this one was "
+                "stopped, and retries it; this worker drops it and goes on"
+            )
+            if error is not None:
+                raise error
+            ran += 1
+            continue
         epochs_run = trial.user_attrs.get(records.EPOCHS_RUN)
         excess = trial.user_attrs.get(records.OVER_BUDGET)
         outcome = TrialOutcome(
@@ -175,7 +186,9 @@ def _record_end(
     state: TrialState,
     value: float | None,
     reason: str | None,
-) -> None:
+) -> bool:
+    """Record how the trial ended; False if it had ended already (another worker failed it as
+    dead while this one was stopped)."""
     try:
         trial.set_user_attr(records.WORKER, f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr(records.WORKER_RSS_MB, round(current_rss_mb(), 1))
@@ -184,7 +197,8 @@ def _record_end(
         value = value if state == TrialState.COMPLETE else None
         study.tell(trial, value, state=state, skip_if_finished=True)
     except UpdateFinishedTrialError:
-        pass  # another worker took this trial for dead (this one was paused past the grace)
+        return False
+    return True
 
 
 def current_rss_mb() -> float:

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -249,6 +250,89 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
     recovered_after = dead.datetime_complete.timestamp() - killed_at
     print(f"the killed worker's trial was failed {recovered_after:.1f} s after the kill")
     assert recovered_after < 3  # before the grace period: not by a heartbeat
+
+
+def test_a_worker_stopped_past_the_grace_period_drops_its_trial_and_the_retry_stands(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    # SIGSTOP a worker mid-trial for longer than the grace period (a preempted machine, a long
+    # swap): the other worker fails its trial and retries it; woken, it drops the trial.
+    import fcntl
+
+    from search.engine.events import Progress
+    from search.engine.plan import plan_workers
+    from search.engine.pool import run_worker_pool
+    from search.storage.database import lock_path
+    from tests.stubs import slow_objective
+
+    study = {"heartbeat_interval": 1, "grace_period": 3}
+    run = {"workers": 2, "trials_per_worker": 100}
+    made, config = made_study(write_study(tmp_path, n_trials=4, run=run, study=study))
+    database = tmp_path / "tiny.db"
+    notes: list[str] = []
+
+    class Notes(Progress):
+        def note(self, text: str) -> None:
+            notes.append(text)
+
+    def holds_a_lock() -> bool:
+        """Whether the stopped worker holds the study's lock or SQLite's write lock."""
+        with open(lock_path(database), "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        try:
+            with sqlite3.connect(database, timeout=0) as db:
+                db.execute("BEGIN IMMEDIATE")
+                db.rollback()
+        except sqlite3.OperationalError:
+            return True
+        return False
+
+    def freeze_a_worker() -> None:
+        while states(database).get("RUNNING", 0) < 2:
+            time.sleep(0.1)
+        time.sleep(1)  # into the trials
+        victim = worker_pids(os.getpid())[0]
+        while True:  # stopped holding no lock, or the other worker could not recover its trial
+            os.kill(victim, signal.SIGSTOP)
+            if not holds_a_lock():
+                break
+            os.kill(victim, signal.SIGCONT)
+            time.sleep(0.05)
+        time.sleep(7)  # past the grace period, with a heartbeat interval to find it
+        os.kill(victim, signal.SIGCONT)
+
+    freezer = threading.Thread(target=freeze_a_worker, daemon=True)
+    freezer.start()
+    run_worker_pool(
+        made,
+        config,
+        plan_workers(2, 4),
+        precision="float32",
+        trials_left=4,
+        deadline=None,
+        progress=Notes(),
+        objective_factory=slow_objective,
+    )
+    freezer.join(timeout=60)
+    trials = made.get_trials()
+    by_state = {s: [t for t in trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
+    assert len(by_state["COMPLETE"]) == 4 and len(trials) == 5, [
+        (t.number, t.state) for t in trials
+    ]
+    [dead] = by_state["FAIL"]
+    assert dead.user_attrs["fail_reason"] == (
+        "its worker sent no heartbeat for over 3 s (the process died or its machine was lost)"
+    )
+    [retry] = [t for t in trials if t.user_attrs.get("retry_of") == dead.number]
+    assert retry.state.name == "COMPLETE" and retry.params == dead.params
+    assert notes == [
+        f"trial {dead.number}: another worker took it for dead while this one was stopped, and "
+        "retries it; this worker drops it and goes on"
+    ]
 
 
 def training_trials(url: str) -> int:
