@@ -109,3 +109,18 @@ def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     bucket = f"models-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     return bucket
+
+
+@pytest.fixture
+def s3_behind_a_proxy(s3_bucket: str, s3_server: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """The test bucket, this process's boto3 reaching the server through a proxy that the
+    test takes down and brings back (tests/proxy.py): the bucket and the proxy."""
+    from urllib.parse import urlparse
+
+    from tests.proxy import Proxy
+
+    proxy = Proxy(urlparse(s3_server).port)
+    proxy.up()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # our retries alone, so their time is known
+    yield s3_bucket, proxy

@@ -20,11 +20,15 @@ from search.engine.training import EpochResult, Training, TrainingData
 from search.space.hyperparameters import architecture, training_params, worth_showing
 from search.space.suggest import suggest, trial_seed
 from search.storage import records
-from search.storage.artifacts import ArtifactStore, save_trial_model
+from search.storage.artifacts import ArtifactStore, ArtifactStoreAway, save_trial_model
 
 
 class TrainingDiverged(Exception):
     """The loss or the weights became NaN or infinite; the trial fails, the study goes on."""
+
+
+# What fails a trial and not the run: its reason is recorded, and the next trial starts.
+TRIAL_FAILURES: tuple[type[Exception], ...] = (TrainingDiverged, ArtifactStoreAway)
 
 
 class Objective:

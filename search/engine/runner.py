@@ -180,13 +180,13 @@ def _run_trials(
         )
         return plan.count, choice.policy
     start_tensorflow()
-    from search.engine.objective import Objective, TrainingDiverged
+    from search.engine.objective import TRIAL_FAILURES, Objective
 
     objective = Objective(config, dataset, store, progress, choice.policy)
     budget = _Budget(NO_BUDGET if trials_left is None else trials_left)
     limits = RunLimits(n_trials, budget, deadline, closing=closing)
     try:
-        run_trials(study, objective, limits, progress, config.study.storage, (TrainingDiverged,))
+        run_trials(study, objective, limits, progress, config.study.storage, TRIAL_FAILURES)
     except KeyboardInterrupt:
         pass  # recorded: interrupts.received() says so
     return 1, choice.policy

@@ -31,10 +31,10 @@ def lenet_objective(
     interrupts.check()
 
     from search.data.loading import load_dataset
-    from search.engine.objective import Objective, TrainingDiverged
+    from search.engine.objective import TRIAL_FAILURES, Objective
     from search.storage.artifacts import open_artifact_store
 
     config = job.config
     dataset = load_dataset(config.data)
     store = open_artifact_store(config.study.artifacts, create=False)
-    return Objective(config, dataset, store, progress, job.precision), (TrainingDiverged,)
+    return Objective(config, dataset, store, progress, job.precision), TRIAL_FAILURES

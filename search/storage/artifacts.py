@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import optuna
 from optuna.artifacts import Boto3ArtifactStore, FileSystemArtifactStore
@@ -58,14 +60,26 @@ def open_artifact_store(location: ArtifactLocation, *, create: bool) -> Artifact
     return FileSystemArtifactStore(str(location))
 
 
-class S3ArtifactStore:
-    """Optuna's ``Boto3ArtifactStore`` under the key prefix of an ``S3Location``."""
+# How long a trial's model waits for an S3 store that cannot be reached (a server restarting,
+# a network outage) before its trial fails; boto3's own few quick retries are inside each try.
+STORE_RETRY_SECONDS = 120.0
 
-    def __init__(self, location: S3Location) -> None:
+
+class ArtifactStoreAway(StorageError):
+    """The artifact store could not be reached for the whole retry window: the trial that
+    needed it fails, and the study goes on."""
+
+
+class S3ArtifactStore:
+    """Optuna's ``Boto3ArtifactStore`` under the key prefix of an ``S3Location``; calls that
+    cannot reach the server are tried again, 0.5 s apart doubling to 5 s, for
+    ``retry_seconds``."""
+
+    def __init__(self, location: S3Location, retry_seconds: float = STORE_RETRY_SECONDS) -> None:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        self.location = location
+        self.location, self.retry_seconds = location, retry_seconds
         client = boto3.client("s3")
         try:
             client.head_bucket(Bucket=location.bucket)
@@ -81,13 +95,38 @@ class S3ArtifactStore:
         self._store = Boto3ArtifactStore(location.bucket, client=client)
 
     def open_reader(self, artifact_id: str) -> BinaryIO:
-        return self._store.open_reader(self.location.key(artifact_id))
+        return self._retried(lambda: self._store.open_reader(self.location.key(artifact_id)))
 
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
-        self._store.write(self.location.key(artifact_id), content_body)
+        def write() -> None:
+            content_body.seek(0)  # from its start again, where a try was cut off
+            self._store.write(self.location.key(artifact_id), content_body)
+
+        self._retried(write)
 
     def remove(self, artifact_id: str) -> None:
-        self._store.remove(self.location.key(artifact_id))
+        self._retried(lambda: self._store.remove(self.location.key(artifact_id)))
+
+    def _retried(self, call: Callable[[], Any]) -> Any:
+        """``call()``, tried again while the server cannot be reached, for retry_seconds.
+
+        Raises:
+            ArtifactStoreAway: it could not be reached for that long.
+        """
+        from botocore.exceptions import ConnectionError, HTTPClientError
+
+        deadline, pause = time.monotonic() + self.retry_seconds, 0.5
+        while True:
+            try:
+                return call()
+            except (ConnectionError, HTTPClientError) as e:
+                if time.monotonic() + pause > deadline:
+                    raise ArtifactStoreAway(
+                        f"the artifact store {self.location} could not be reached for "
+                        f"{self.retry_seconds:g} s ({e})"
+                    ) from None
+                time.sleep(pause)
+                pause = min(2 * pause, 5.0)
 
 
 def store_owner(store: ArtifactStore) -> Owner | None:

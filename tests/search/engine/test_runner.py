@@ -21,7 +21,7 @@ from search.storage.records import (
     stored_test_evaluation,
 )
 from search.storage.trials import best_trial, count_done
-from tests.helpers import copy_of, stored_study, write_study
+from tests.helpers import copy_of, states, stored_study, write_study
 
 
 def test_run_keeps_each_complete_trials_model_and_record(finished_study: Path) -> None:
@@ -131,3 +131,40 @@ def test_a_study_with_only_a_timeout_runs_until_it(tmp_path: Path, image_folder:
     assert 10 <= result.wall_seconds <= 20 + 20
     assert count_done(result.study) > 10  # more than a study file without a timeout runs
     assert len(stored_ensemble_choice(result.study).considered) == 5  # its 5 best, chosen from
+
+
+@pytest.mark.slow
+def test_a_study_rides_out_its_s3_store_away_for_ten_seconds(
+    tmp_path: Path, image_folder: Path, s3_behind_a_proxy
+) -> None:
+    import threading
+    import time
+
+    bucket, proxy = s3_behind_a_proxy
+    config = load_config(
+        write_study(
+            tmp_path,
+            n_trials=4,
+            study={"artifacts": f"s3://{bucket}/tiny"},
+            search_space={"epochs": 1},
+            run={"trial_pictures": False},
+        )
+    )
+
+    def away_after_the_first_trial() -> None:
+        while states(tmp_path / "tiny.db").get("COMPLETE", 0) < 1:
+            time.sleep(0.1)
+        proxy.down()  # as the server going away mid-study, what it holds kept
+        time.sleep(10)
+        proxy.up()
+
+    outage = threading.Thread(target=away_after_the_first_trial, daemon=True)
+    outage.start()
+    result = run_study(config, load_dataset(config.data))
+    outage.join(timeout=60)
+    trials = result.study.get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 4
+    assert all(records.ARTIFACT_ID in t.user_attrs for t in trials)
+    waited = max(t.user_attrs[records.SAVE_SECONDS] for t in trials)
+    print(f"the longest save waited {waited:.1f} s for the store")
+    assert waited > 3  # a trial's model waited for the store, and was saved

@@ -79,3 +79,37 @@ def test_an_unreachable_or_missing_bucket_is_said_before_anything_runs(
         f'endpoint URL: "{endpoint}/{s3_bucket}" (boto3 takes the endpoint and credentials '
         "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)"
     )
+
+
+def test_an_s3_store_away_for_a_while_is_waited_for(s3_behind_a_proxy) -> None:  # noqa: ANN001
+    import io
+    import threading
+    import time
+
+    bucket, proxy = s3_behind_a_proxy
+    store = open_artifact_store(S3Location(f"s3://{bucket}/tiny"), create=True)
+    proxy.down()
+    threading.Timer(3, proxy.up).start()  # back after 3 s, what it held kept
+    started = time.monotonic()
+    store.write("model", io.BytesIO(b"the model's bytes"))
+    assert time.monotonic() - started >= 3
+    assert store.open_reader("model").read() == b"the model's bytes"
+
+
+def test_an_s3_store_away_too_long_fails_with_the_reason(s3_behind_a_proxy) -> None:  # noqa: ANN001
+    import io
+
+    from search.storage.artifacts import ArtifactStoreAway, S3ArtifactStore
+
+    bucket, proxy = s3_behind_a_proxy
+    store = S3ArtifactStore(S3Location(f"s3://{bucket}/tiny"), retry_seconds=2)
+    proxy.down()
+    with pytest.raises(ArtifactStoreAway) as away:
+        store.write("model", io.BytesIO(b"the model's bytes"))
+    assert str(away.value) == (
+        f"the artifact store s3://{bucket}/tiny could not be reached for 2 s (Could not "
+        f'connect to the endpoint URL: "{proxy.url}/{bucket}/tiny/model")'
+    )
+    proxy.up()
+    with pytest.raises(Exception, match="NoSuchKey|not found|Not Found"):
+        store.open_reader("model").read()  # nothing half-written was kept
