@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from search.engine.closing import Closing, last_start
 from search.engine.events import Progress, TrialOutcome
 from search.engine.recovery import recover_stale_trials
+from search.errors import LenetSearchError
 from search.runtime import interrupts
 from search.storage import records
 from search.storage.database import study_lock
@@ -129,6 +130,8 @@ def run_trials(
                 reason, error = "interrupted (Ctrl-C)", e
             except UpdateFinishedTrialError:
                 taken = True
+            except LenetSearchError as e:  # the user's to mend (a full disk): said, not a bug
+                reason, error = str(e), e
             except Exception as e:  # a bug: record the trial as failed, then let it surface
                 reason, error = f"{type(e).__name__}: {e}", e
         if taken or not _record_end(study, trial, state, value, reason):

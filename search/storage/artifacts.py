@@ -7,8 +7,11 @@ write their models into one store by accident.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -57,7 +60,37 @@ def open_artifact_store(location: ArtifactLocation, *, create: bool) -> Artifact
             ) from None
     elif not location.is_dir():
         raise StorageError(f"artifact folder not found: {location} (pass --artifacts DIR)")
-    return FileSystemArtifactStore(str(location))
+    return FolderArtifactStore(location)
+
+
+class DiskFull(StorageError):
+    """No space was left where a file had to be written: the run stops, finished trials kept."""
+
+
+class FolderArtifactStore(FileSystemArtifactStore):
+    """Optuna's ``FileSystemArtifactStore``, but a file is written whole or not at all: into a
+    temporary name beside it, then renamed. A full disk leaves no half-written model behind
+    (Optuna's own store would keep what fit) and says so."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.folder = folder
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None:
+        target = self.folder / artifact_id
+        partial = target.with_name(f".{artifact_id}.partial")
+        try:
+            with open(partial, "wb") as f:
+                shutil.copyfileobj(content_body, f)
+            os.replace(partial, target)
+        except OSError as e:
+            partial.unlink(missing_ok=True)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull(
+                    f"no space left on {self.folder} for a model: free some, then run again "
+                    "(finished trials are kept)"
+                ) from None
+            raise
 
 
 # How long a trial's model waits for an S3 store that cannot be reached (a server restarting,

@@ -7,7 +7,9 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
@@ -106,6 +108,86 @@ def test_a_warm_started_study_trains_the_earlier_studys_best_first(
     assert [t.params for t in trials[:2]] == [first.params, second.params]  # then TPE's
     table = command("trials", str(path)).stdout
     assert f"warm start: tiny trial {first.number}" in table
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB filesystem of its own (tmpfs), mounted for the test: a disk that fills."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        message = f"cannot mount a small filesystem here: {mounted.stderr.strip()}"
+        if os.environ.get("LENET_SEARCH_REQUIRE_MOUNT"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_with_one_line_and_the_study_resumes(
+    tmp_path: Path, image_folder: Path, small_disk: Path
+) -> None:
+    import threading
+
+    models = small_disk / "models"
+    path = write_study(
+        tmp_path,
+        n_trials=5,
+        study={"artifacts": str(models)},
+        search_space={"epochs": 2},
+        run={"trial_pictures": False},
+    )
+    database = tmp_path / "tiny.db"
+    filler = small_disk / "filler"
+
+    def fill_after_the_first_trial() -> None:
+        while _count(database, "COMPLETE") < 1:
+            time.sleep(0.05)
+        with open(filler, "wb") as f:  # every byte left
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+
+    filling = threading.Thread(target=fill_after_the_first_trial, daemon=True)
+    filling.start()
+    run = command("run", str(path))
+    filling.join(timeout=60)
+    full = (
+        f"no space left on {models} for a model: free some, then run again (finished trials "
+        "are kept)"
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.splitlines()[-1] == f"Error: {full}"
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        reasons = db.execute(
+            "SELECT value_json FROM trial_user_attributes WHERE key = 'fail_reason'"
+        ).fetchall()
+    assert reasons == [(json.dumps(full),)]
+    kept = {p.name for p in models.iterdir()}
+    assert not any(name.endswith(".partial") for name in kept)  # nothing half-written
+    recorded = {
+        t.user_attrs["artifact_id"]
+        for t in stored_study(tmp_path).trials
+        if t.state.name == "COMPLETE"
+    }
+    assert recorded <= kept
+
+    filler.unlink()  # space again: the study resumes to exactly its trials
+    again = command("run", str(path), "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert _count(database, "COMPLETE") == 5
 
 
 @pytest.mark.slow
