@@ -205,6 +205,24 @@ class Tab:
         text = self.evaluate("document.body ? document.body.innerText : ''")
         raise AssertionError(f"never true: {expression}\nthe page says:\n{text}")
 
+    def click(self, selector: str) -> None:
+        """Press and release the mouse on the middle of the element ``selector`` selects, as a
+        person's click reaches the page (trusted input events, not ``element.click()``)."""
+        box = self.evaluate(
+            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            self.browser.send(
+                "Input.dispatchMouseEvent",
+                self.session,
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
+
     def screenshot(self, path: Path) -> Path:
         """The page as it looks now, as a PNG file: for a person to look at."""
         data = self.browser.send("Page.captureScreenshot", self.session, format="png")["data"]

@@ -45,12 +45,12 @@ def test_each_button_takes_a_burst_of_photos_into_its_class_folder(tmp_path: Pat
         with Browser(tmp_path / "profile", *fake_camera_args(video)) as browser:
             page = browser.open(url)
             page.wait_for("document.getElementById('status').dataset.camera === 'on'")
-            page.evaluate("document.querySelector('button[data-class=rock]').click()")
+            page.click("button[data-class=rock]")
             page.wait_for(
                 f"document.querySelector('button[data-class=rock]').dataset.count === '{BURST}'"
             )
             page.wait_for("!document.querySelector('button[data-class=paper]').disabled")
-            page.evaluate("document.querySelector('button[data-class=paper]').click()")
+            page.click("button[data-class=paper]")
             page.wait_for(
                 f"document.querySelector('button[data-class=paper]').dataset.count === '{BURST}'"
             )

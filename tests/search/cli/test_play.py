@@ -119,7 +119,7 @@ def test_play_at_the_camera_reads_the_hand_in_each_frame(rps_export: Path, tmp_p
             rounds = []
             for frames in (1, 2):
                 page.wait_for("!document.getElementById('shoot').disabled")
-                page.evaluate("document.getElementById('shoot').click()")
+                page.click("#shoot")
                 page.wait_for(f"document.getElementById('score').dataset.frames === '{frames}'")
                 rounds.append(page.evaluate("document.getElementById('round').textContent"))
             assert page.errors() == []
