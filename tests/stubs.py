@@ -38,7 +38,9 @@ def run_with_instant_trials(path: str) -> None:
     config = load_config(Path(path))
     store = open_artifact_store(config.study.artifacts, create=True)
     study = create_or_resume_study(config, load_dataset(config.data), store)
-    job = WorkerJob(0, config, "float32", (), 1, None, config.study.n_trials, None)
+    job = WorkerJob(
+        0, config, "float32", (), 1, None, config.study.n_trials, None, instant_objective
+    )
     objective, failing = instant_objective(job, Progress())
 
     class Budget:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from search.cli.camera_page import add_address_flags, serve_page
-from search.cli.common import Command
+from search.cli.common import Command, default_export_folder
 
 COLLECT_PORT = 8090
 
@@ -28,18 +28,19 @@ def handle(args: argparse.Namespace) -> int:
     from search.outputs.camera.collect import Collector, parse_classes, study_file_text
     from search.words import plural
 
-    collector = Collector(args.folder, parse_classes(args.classes))
-    study = args.folder.parent / f"{args.folder.name}.toml"
+    folder = args.folder.resolve()  # "." has a name too: the folder's own
+    collector = Collector(folder, parse_classes(args.classes))
+    study = folder.parent / f"{folder.name}.toml"
     if not study.exists():  # the study of these photos, ready to run; one there is kept
-        study.write_text(study_file_text(args.folder))
+        study.write_text(study_file_text(folder))
         print(f"wrote {study}: the study of these photos (see the README's hands study)")
     next_steps = (
         f"lenet-search run {study}\nlenet-search export {study}\n"
-        f"lenet-search play exported/{args.folder.name} --camera"
+        f"lenet-search play {default_export_folder(folder.name)} --camera"
     )
-    serve_page(collector.page(next_steps), args, f"taking photos into {args.folder}")
+    serve_page(collector.page(next_steps), args, f"taking photos into {folder}")
     counts = ", ".join(f"{name} {plural(n, 'photo')}" for name, n in collector.counts().items())
-    print(f"{args.folder}: {counts}")
+    print(f"{folder}: {counts}")
     return 0
 
 

@@ -137,7 +137,7 @@ def _run_trials(
         dataset = load_dataset(config.data)  # before the storage: bad data never touches it
         interrupts.check()  # stopped while loading: nothing was touched
         # The runner checks it too; here, so that the Error line comes before anything else.
-        check_budget(config, dataset.input_shape, len(dataset.class_names))
+        check_budget(config, dataset)
         if not args.quiet:
             where = display_url(config.study.storage)
             print(f'study "{config.study.name}" in {where}\n{dataset.describe()}', file=sys.stderr)

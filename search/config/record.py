@@ -40,6 +40,8 @@ def config_record(config: StudyConfig) -> dict[str, Any]:
     }
     for name in ("name", "storage"):  # a worker names them itself: they locate the record
         del record["study"][name]
+    del record["study"]["warm_start"]  # the study's making, which workers never redo: its URL
+    # may hold a password
     record["search_space"] = {
         name: {"kind": type(param).__name__, **dataclasses.asdict(param)}
         for name, param in config.search_space.items()

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.config.settings import DataSettings
+from search.data.dataset import Dataset
+
 # "auto": folds where the validation split is thinner than this (one image is more than 0.2
 # points there), with AUTO_FOLDS of them: the usual choice, a fifth of the images per fold.
 FOLDS_BELOW_VALIDATION = 500
@@ -25,6 +28,12 @@ def fold_count(setting: int | None, validation_images: int, train_images: int) -
     if folds is None:
         folds = AUTO_FOLDS if validation_images < FOLDS_BELOW_VALIDATION else 1
     return max(1, min(folds, train_images))
+
+
+def networks_kept(settings: DataSettings, dataset: Dataset) -> int:
+    """How many networks a trial keeps, and the size budget counts: one, or with folds one per
+    fold (averaged as one model)."""
+    return fold_count(settings.folds, len(dataset.y_val), len(dataset.y_train))
 
 
 def folds_line(setting: int | None, validation_images: int, train_images: int) -> str | None:

@@ -117,16 +117,9 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
     Studies recorded before data fingerprints existed have nothing to compare with.
     """
-    # Studies made before folds existed were judged on the validation split: 1.
-    old_folds, new_folds = old.get("folds", 1) if old else 1, new.get("folds", 1)
-    folds = (
-        [f"folds {old_folds} -> {new_folds} (with [data] folds = {old_folds} it goes on as made)"]
-        if old_folds != new_folds
-        else []
-    )
     old_print, new_print = old.get("fingerprint"), new["fingerprint"]
     if old_print is None or old_print["digest"] == new_print["digest"]:
-        return folds
+        return []
     old_files, new_files = old_print["files"], new_print["files"]
     changes = []
     for what, names in (
@@ -144,14 +137,35 @@ def data_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         before = old.get("sizes", {}).get(split)
         if before != size:
             changes.append(f"{split} split {before} -> {size} images")
-    if changes or folds:
-        return changes + folds
+    if changes:
+        return changes
     if new.get("resize") == PADDED and "resize" not in old:
         return [
             "the same files give other images: lenet-search 0.2 pads a non-square image to a "
             "square, where earlier versions squashed it, and this study trained on squashed ones"
         ]
     return ["the same files give other splits"]
+
+
+def require_same_folds(old: dict[str, Any], new: dict[str, Any], study_name: str) -> None:
+    """Refuse, even with --allow-changes, a study judged on other folds than it was made with
+    (two ``dataset_record``s): its trials' values would not compare.
+
+    Raises:
+        ConfigError: the folds differ (a study made before folds existed had 1).
+    """
+    old_folds, new_folds = old.get("folds", 1), new.get("folds", 1)
+    if old_folds != new_folds:
+        raise ConfigError(
+            f'study "{study_name}" was made judging trials on {_judged(old_folds)}, and now it '
+            f"would be on {_judged(new_folds)}: their values would not compare, even with "
+            f"--allow-changes; set [data] folds = {old_folds}, or give the study another "
+            "[study] name"
+        )
+
+
+def _judged(folds: int) -> str:
+    return "the validation split" if folds == 1 else f"{folds} folds"
 
 
 def require_same_data(study: Any, dataset: Dataset, data: DataSettings, consequence: str) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from models import LeNetArchitecture, count_params, forward_flops
 from search.config.settings import StudyConfig
+from search.data.dataset import Dataset
+from search.data.folds import networks_kept
 from search.errors import ConfigError
 from search.space.hyperparameters import architecture
 from search.space.ranges import Choices, Fixed, FloatRange, IntRange, Param
@@ -31,23 +33,28 @@ def smallest_network(
     )
 
 
-def check_budget(config: StudyConfig, input_shape: tuple[int, int, int], n_classes: int) -> None:
-    """Refuse, before anything trains, a budget that no configuration of the space meets.
+def check_budget(config: StudyConfig, dataset: Dataset) -> None:
+    """Refuse, before anything trains, a budget that no configuration of the space meets
+    (with folds, a trial keeps one network per fold, and the budget counts them all).
 
     Raises:
         ConfigError: even the smallest network is over the budget.
     """
-    smallest = smallest_network(config.search_space, input_shape, n_classes)
-    excess = config.budget.excess(count_params(smallest), forward_flops(smallest))
+    smallest = smallest_network(config.search_space, dataset.input_shape, len(dataset.class_names))
+    networks = networks_kept(config.data, dataset)
+    excess = config.budget.excess(
+        networks * count_params(smallest), networks * forward_flops(smallest)
+    )
     if excess is not None:
         widths = (
             f"conv1 {smallest.conv1_channels}, conv2 {smallest.conv2_channels}, "
             f"dense {smallest.dense_units}"
         )
+        kept = f", kept once for each of the {networks} folds," if networks > 1 else ""
         where = f"{config.path}: " if config.path is not None else ""
         raise ConfigError(
             f"{where}[search_space] no configuration is within the size budget: the smallest "
-            f"network of the search space ({widths}) has {excess}"
+            f"network of the search space ({widths}){kept} has {excess}"
         )
 
 

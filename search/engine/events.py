@@ -73,12 +73,17 @@ class Noted:
 
 
 @dataclass(frozen=True)
-class WorkerFailed:
-    """The worker stopped on a problem the user can fix (``error``: its one line), or on a bug
-    (``traceback``)."""
+class WorkerError:
+    """The worker stopped on a problem the user can fix: its one line."""
 
-    error: str | None = None
-    traceback: str | None = None
+    text: str
+
+
+@dataclass(frozen=True)
+class WorkerCrashed:
+    """The worker stopped on a bug: its traceback."""
+
+    traceback: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,9 @@ class WorkerRetired:
     """The worker ran its trials_per_worker and ended, to be replaced by a fresh process."""
 
 
-WorkerEvent = TrialStarted | EpochEnded | TrialEnded | Noted | WorkerFailed | WorkerRetired
+WorkerEvent = (
+    TrialStarted | EpochEnded | TrialEnded | Noted | WorkerError | WorkerCrashed | WorkerRetired
+)
 
 
 class PipeProgress(Progress):

@@ -14,6 +14,7 @@ from models import count_params, forward_flops
 from search.config.settings import StudyConfig
 from search.dashboard.pictures import upload_trial_pictures
 from search.data.dataset import Dataset
+from search.data.folds import networks_kept
 from search.engine.cross_validation import FoldTraining, judging_folds, trial_training
 from search.engine.events import Progress
 from search.engine.training import EpochResult, Training, TrainingData
@@ -57,7 +58,7 @@ class Objective:
         params = training_params(values)
         seed = trial_seed(self.config.study.seed, trial.number)
         # With folds the model kept is the fold models averaged: that many networks' size.
-        networks = max(len(self.folds), 1)
+        networks = networks_kept(self.config.data, self.dataset)
         param_count, flops = networks * count_params(arch), networks * forward_flops(arch)
         for key, value in (
             (records.HYPERPARAMETERS, values),

@@ -29,14 +29,14 @@ from search.engine.events import (
     TrialEnded,
     TrialOutcome,
     TrialStarted,
+    WorkerCrashed,
+    WorkerError,
     WorkerEvent,
-    WorkerFailed,
     WorkerRetired,
 )
 from search.engine.plan import WorkerPlan
 from search.engine.recovery import fail_and_retry
 from search.engine.worker import NO_BUDGET
-from search.engine.worker_objective import lenet_objective
 from search.engine.worker_process import WorkerJob, worker_main
 from search.errors import LenetSearchError
 from search.runtime import interrupts
@@ -56,12 +56,12 @@ def run_worker_pool(
     trials_left: int | None,
     deadline: float | None,
     progress: Progress,
+    objective_factory: Callable[..., Any],
     closing: Closing | None = None,
-    objective_factory: Callable[..., Any] = lenet_objective,
 ) -> None:
     """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
     signal arrives (``search.runtime.interrupts``). Each process runs the objective that
-    ``objective_factory`` gives it (``WorkerJob.objective_factory``): a LeNet's by default.
+    ``objective_factory`` gives it (``WorkerJob.objective_factory``).
 
     Raises:
         LenetSearchError: a worker met a problem in the user's input or environment.
@@ -80,8 +80,8 @@ def run_worker_pool(
             plan.gpus[index],
             config.study.n_trials,
             deadline,
-            closing,
             objective_factory,
+            closing,
         )
         for index in range(plan.count)
     ]
@@ -157,9 +157,9 @@ class _Watch:
 
     def _handle(self, worker: int, event: WorkerEvent) -> None:
         match event:
-            case WorkerFailed(error=str(error)):
-                self.errors.append(error)
-            case WorkerFailed(traceback=str(trace)):
+            case WorkerError(text):
+                self.errors.append(text)
+            case WorkerCrashed(trace):
                 self.crashes.append(trace)
             case WorkerRetired():
                 self.retired.add(worker)
@@ -173,6 +173,8 @@ class _Watch:
                 self.progress.trial_ended(outcome)
             case Noted(text):
                 self.progress.note(text)
+            case _:
+                raise TypeError(f"not a worker event: {event!r}")
 
     def drain(self) -> None:
         while self.pipes:  # every worker has ended: each pipe ends with EOF

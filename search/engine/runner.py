@@ -32,6 +32,7 @@ from search.engine.study import (
 )
 from search.engine.warm_start import warm_start_note
 from search.engine.worker import NO_BUDGET, RunLimits, run_trials
+from search.engine.worker_objective import lenet_objective
 from search.runtime import interrupts
 from search.runtime.tensorflow import start_tensorflow
 from search.storage.artifacts import ArtifactStore, open_artifact_store
@@ -70,7 +71,7 @@ def run_study(
         StorageError: the storage cannot be opened or is not an Optuna database.
     """
     progress = progress or Progress()
-    check_budget(config, dataset.input_shape, len(dataset.class_names))  # before anything
+    check_budget(config, dataset)  # before anything
     with interrupts.caught():
         started, deadline = time.perf_counter(), _deadline(config)
         store = open_artifact_store(config.study.artifacts, create=True)
@@ -122,7 +123,7 @@ def join_study(
         StorageError: the storage or the artifact folder cannot be opened.
     """
     progress = progress or Progress()
-    check_budget(config, dataset.input_shape, len(dataset.class_names))
+    check_budget(config, dataset)
     with interrupts.caught():
         started, deadline = time.perf_counter(), _deadline(config)
         store = open_artifact_store(config.study.artifacts, create=False)
@@ -176,6 +177,7 @@ def _run_trials(
             trials_left=trials_left,
             deadline=deadline,
             progress=progress,
+            objective_factory=lenet_objective,
             closing=closing,
         )
         return plan.count, choice.policy

@@ -17,7 +17,12 @@ from search.config.record import config_record, settings_differences
 from search.config.settings import StudyConfig
 from search.dashboard.note import write_note
 from search.data.dataset import Dataset
-from search.data.record import data_differences, data_summary, dataset_record
+from search.data.record import (
+    data_differences,
+    data_summary,
+    dataset_record,
+    require_same_folds,
+)
 from search.engine.pruning import make_pruner
 from search.engine.sampler import TrialSeededTPESampler
 from search.engine.warm_start import enqueue_warm_start
@@ -117,10 +122,13 @@ def _record_or_check_settings(
     data = dataset_record(dataset, config.data)
     stored = records.study_record(study, records.SETTINGS)
     if stored is None:
-        _record(study, config, data)
-        if config.study.warm_start is not None:  # a new study: its first trials
+        # A new study's first trials, before its settings are recorded: if the earlier study
+        # cannot be read, the next `run` finds this one new still, and tries again.
+        if config.study.warm_start is not None:
             enqueue_warm_start(study, config, dataset)
+        _record(study, config, data)
         return
+    require_same_folds(records.study_record(study, records.DATA, {}), data, config.study.name)
     differences = settings_differences(stored, config.file_settings)
     data_changes = data_differences(records.study_record(study, records.DATA, {}), data)
     if not differences and not data_changes:

@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 from models import count_params, forward_flops
 from search.config.settings import StudyConfig
 from search.data.dataset import Dataset
-from search.data.folds import fold_count
+from search.data.folds import networks_kept
 from search.errors import ConfigError, StorageError
 from search.space.hyperparameters import BY_NAME, architecture
 from search.space.ranges import Fixed, contains, describe
@@ -45,7 +45,7 @@ def enqueue_warm_start(study: optuna.Study, config: StudyConfig, dataset: Datase
         ) from None
     enqueued, left_out = [], []
     for trial in ranked_trials(source)[: config.study.warm_start_trials]:
-        values = {**records.trial_params(trial)}
+        values = records.trial_params(trial)
         why_not = _outside(values, config, dataset)
         if why_not is not None:
             left_out.append(f"trial {trial.number} ({why_not})")
@@ -75,25 +75,28 @@ def _outside(values: dict[str, Any], config: StudyConfig, dataset: Dataset) -> s
         for key, param in config.search_space.items()
     }
     arch = architecture(merged, dataset.input_shape, len(dataset.class_names))
-    # With folds a trial keeps that many networks, and the budget counts them all.
-    networks = fold_count(config.data.folds, len(dataset.y_val), len(dataset.y_train))
+    networks = networks_kept(config.data, dataset)  # the budget counts every one a trial keeps
     return config.budget.excess(networks * count_params(arch), networks * forward_flops(arch))
 
 
 def warm_start_note(study: optuna.Study) -> str | None:
-    """What `run` says of a warm start whose trials have not all run yet; None otherwise."""
+    """What `run` says of a study's warm start before its first trial has run (what it starts
+    from, and what it left out); None for a study without one, or once a trial has run."""
     record = records.study_record(study, records.WARM_START)
-    waiting = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-        if records.WARM_START_FROM in t.user_attrs
-    ]
-    if record is None or not waiting:
+    trials = study.get_trials(deepcopy=False)
+    if record is None or any(t.state != TrialState.WAITING for t in trials):
         return None
-    text = (
-        f"warm start: {plural(len(record['trials']), 'configuration')} of study "
-        f'"{record["study"]}" first (its trials {", ".join(map(str, record["trials"]))})'
-    )
+    earlier = f'study "{record["study"]}"'
+    if record["trials"]:
+        numbers = ", ".join(map(str, record["trials"]))
+        text = (
+            f"warm start: {plural(len(record['trials']), 'configuration')} of {earlier} first "
+            f"(its trials {numbers})"
+        )
+    else:
+        text = f"warm start: nothing from {earlier}"
+        if not record["left_out"]:
+            text += " (it has no complete trial)"
     if record["left_out"]:
         text += f"; left out: {', '.join(record['left_out'])}"
     return text

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from search.engine.events import PipeProgress, WorkerFailed, WorkerRetired
+from search.engine.events import PipeProgress, WorkerCrashed, WorkerError, WorkerRetired
 from search.engine.worker import RunLimits, run_trials
-from search.engine.worker_objective import lenet_objective
 from search.errors import LenetSearchError
 from search.runtime import interrupts
 
@@ -33,18 +32,19 @@ class WorkerJob:
     gpu: str | None  # the one GPU it sees (CUDA_VISIBLE_DEVICES); None: as the parent does
     n_trials: int | None
     deadline: float | None
+    # (job, progress) -> (objective, exceptions that fail a trial only), called in the worker
+    # (a study's: engine.worker_objective.lenet_objective); a module-level function, so that
+    # it pickles by name.
+    objective_factory: Callable[..., tuple[Callable[..., float], tuple]]
     closing: Any = None  # a Closing: what the run does after its trials
-    # (job, progress) -> (objective, exceptions that fail a trial only), called in the worker:
-    # a module-level function, so that it pickles by name.
-    objective_factory: Callable[..., tuple[Callable[..., float], tuple]] = lenet_objective
 
 
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
-    """Entry point of a spawned worker: start TensorFlow, load the data once, run trials.
+    """Entry point of a spawned worker: get the objective from the job's factory, run trials.
 
     Reports through ``events`` (its end of a pipe, as ``PipeProgress``): progress, then a
-    ``WorkerFailed`` with the error line of a problem the user can fix or the traceback of a
-    bug. Exits 130 when interrupted, 2 after an error, 1 after a crash.
+    ``WorkerError`` with the line of a problem the user can fix, or a ``WorkerCrashed`` with
+    the traceback of a bug. Exits 130 when interrupted, 2 after an error, 1 after a crash.
     """
     code = 0
     progress = PipeProgress(events, job.index)
@@ -56,10 +56,10 @@ def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
             code = 130
         except Exception as e:  # noqa: BLE001 - everything must reach the parent, not a traceback
             if isinstance(e, LenetSearchError):
-                progress.send(WorkerFailed(error=str(e)))
+                progress.send(WorkerError(str(e)))
                 code = 2
             else:
-                progress.send(WorkerFailed(traceback=traceback.format_exc()))
+                progress.send(WorkerCrashed(traceback.format_exc()))
                 code = 1
     events.close()  # send() has written every event: they reach the parent
     os._exit(code)  # skip TensorFlow's slow and sometimes noisy teardown

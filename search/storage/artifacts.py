@@ -24,6 +24,7 @@ from optuna.artifacts import Boto3ArtifactStore, FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
 from search.errors import StorageError
+from search.runtime import interrupts
 from search.storage.location import ArtifactLocation, S3Location
 
 MODEL_FILE = "model.keras"
@@ -146,18 +147,20 @@ class S3ArtifactStore:
         Raises:
             ArtifactStoreAway: it could not be reached for that long.
         """
-        from botocore.exceptions import ConnectionError, HTTPClientError
+        from botocore.exceptions import ConnectionError as Unreachable
+        from botocore.exceptions import HTTPClientError
 
         deadline, pause = time.monotonic() + self.retry_seconds, 0.5
         while True:
             try:
                 return call()
-            except (ConnectionError, HTTPClientError) as e:
+            except (Unreachable, HTTPClientError) as e:
                 if time.monotonic() + pause > deadline:
                     raise ArtifactStoreAway(
                         f"the artifact store {self.location} could not be reached for "
                         f"{self.retry_seconds:g} s ({e})"
                     ) from None
+                interrupts.check()  # a Ctrl-C does not wait for the store
                 time.sleep(pause)
                 pause = min(2 * pause, 5.0)
 

@@ -34,11 +34,13 @@ def display_url(url: str) -> str:
 
 
 def pasteable_url(url: str) -> tuple[str, bool]:
-    """The URL as a command can take it back, its password left out (libpq, under the
-    PostgreSQL driver, reads it from PGPASSWORD or ~/.pgpass); and whether there was one."""
+    """The URL as a command can take it back, and whether a password was left out of it: a
+    PostgreSQL URL's is (libpq reads it from PGPASSWORD or ~/.pgpass); another's is hidden."""
     parsed = sqlalchemy.engine.make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.password:
+        return display_url(url), False
     without = parsed._replace(password=None)  # URL.set(password=None) would keep it
-    return without.render_as_string(hide_password=False), bool(parsed.password)
+    return without.render_as_string(hide_password=False), True
 
 
 def open_storage(

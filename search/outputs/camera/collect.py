@@ -7,6 +7,7 @@ square of the picture, PHOTO_SIZE pixels a side (Teachable Machine's), saved as
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -83,16 +84,19 @@ class Collector:
         return {"saved": str(saved), "counts": self.counts()}
 
     def page(self, next_steps: str) -> CameraPage:
-        settings = {
-            "folder": str(self.folder),
-            "classes": self.classes,
-            "counts": self.counts(),
-            "burst": BURST,
-            "interval_ms": INTERVAL_MS,
-            "size": PHOTO_SIZE,
-            "next": next_steps,
-        }
-        return CameraPage(page_html("collect", settings), self.answer)
+        def html() -> str:
+            settings = {
+                "folder": str(self.folder),
+                "classes": self.classes,
+                "counts": self.counts(),
+                "burst": BURST,
+                "interval_ms": INTERVAL_MS,
+                "size": PHOTO_SIZE,
+                "next": next_steps,
+            }
+            return page_html("collect", settings)
+
+        return CameraPage(html, self.answer)
 
     def _photos(self, name: str) -> list[Path]:
         folder = self.folder / name
@@ -104,14 +108,14 @@ class Collector:
 def study_file_text(folder: Path) -> str:
     """The study file of the photos in ``folder``, to write beside it: the README's hands study
     (a test holds the two the same)."""
-    name = folder.name
+    name = json.dumps(folder.name)  # a TOML string, quoted and escaped as JSON's are
     return f"""\
 [study]
-name = "{name}"
+name = {name}
 timeout = 900              # 15 minutes
 
 [data]
-dataset = "{name}"          # the folder above, beside this file
+dataset = {name}          # the folder above, beside this file
 image_size = 28            # the tutorial's 224x224 photos shrunk to 28x28
 color_mode = "grayscale"
 test_split = 0.2           # a fifth of the photos, to measure the best model once

@@ -47,7 +47,8 @@ class CameraGame:
             "size": FRAME_SIZE,
             "beat_ms": BEAT_MS,
         }
-        return CameraPage(page_html("play", settings), self.answer)
+        html = page_html("play", settings)
+        return CameraPage(lambda: html, self.answer)
 
 
 def _frame(body: bytes) -> Any:

@@ -24,9 +24,10 @@ class BadRequest(LenetSearchError):
 
 @dataclass(frozen=True)
 class CameraPage:
-    """What a camera server serves: ``html`` at /, and ``answer(path, body)`` to each post."""
+    """What a camera server serves: ``html()`` at / (made at each visit: a page reloaded shows
+    what is so now), and ``answer(path, body)`` to each post."""
 
-    html: str
+    html: Callable[[], str]
     answer: Callable[[str, bytes], dict[str, Any]]
 
 
@@ -34,22 +35,28 @@ def make_server(page: CameraPage, host: str, port: int) -> HTTPServer:
     """The server, bound; ``serve_forever()`` serves until Ctrl-C (KeyboardInterrupt)."""
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = 10  # an idle connection (a preconnect, another tab) holds the server no longer
+
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             if self.path.split("?")[0] != "/":
                 self._send(404, b"not found", "text/plain")
                 return
-            self._send(200, page.html.encode(), "text/html; charset=utf-8")
+            self._send(200, page.html().encode(), "text/html; charset=utf-8")
 
         def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_FRAME_BYTES:
-                self._json(413, {"error": f"a frame of at most {MAX_FRAME_BYTES} bytes"})
+            length = self.headers.get("Content-Length", "")
+            if not length.isdigit() or int(length) > MAX_FRAME_BYTES:
+                self._json(
+                    400, {"error": f"a frame of 1 to {MAX_FRAME_BYTES} bytes, with its length"}
+                )
                 return
-            body = self.rfile.read(length)
+            body = self.rfile.read(int(length))
             try:
                 self._json(200, page.answer(self.path, body))
             except BadRequest as e:
                 self._json(400, {"error": str(e)})
+            except Exception as e:  # noqa: BLE001 - said on the page; the server goes on
+                self._json(500, {"error": str(e) or type(e).__name__})
 
         def _json(self, status: int, value: dict[str, Any]) -> None:
             self._send(status, json.dumps(value).encode(), "application/json")

@@ -4,10 +4,13 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from search.config.settings import DataSettings
 from search.data.loading import load_dataset
 from search.data.mnist import IDX_FILES
 from search.data.record import data_fingerprint
+from search.errors import ConfigError
 from tests.helpers import image_settings, make_idx_folder
 
 
@@ -57,12 +60,15 @@ def test_a_study_of_squashed_images_is_told_why_its_images_changed() -> None:
     ]
 
 
-def test_other_folds_are_a_change_a_study_made_without_folds_included() -> None:
-    from search.data.record import data_differences
+def test_other_folds_are_refused_a_study_made_without_folds_included() -> None:
+    from search.data.record import require_same_folds
 
-    same = {"fingerprint": {"digest": "d", "files": {}}, "sizes": {"train": 10}}
-    assert data_differences(same, {**same, "folds": 5}) == [
-        "folds 1 -> 5 (with [data] folds = 1 it goes on as made)"
-    ]
-    assert data_differences({**same, "folds": 5}, {**same, "folds": 5}) == []
-    assert data_differences({**same, "folds": 1}, same) == []
+    with pytest.raises(ConfigError) as error:
+        require_same_folds({"sizes": {}}, {"folds": 5}, "hands")
+    assert str(error.value) == (
+        'study "hands" was made judging trials on the validation split, and now it would be on '
+        "5 folds: their values would not compare, even with --allow-changes; set [data] folds "
+        "= 1, or give the study another [study] name"
+    )
+    require_same_folds({"folds": 5}, {"folds": 5}, "hands")
+    require_same_folds({"folds": 1}, {}, "hands")

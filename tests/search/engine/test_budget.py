@@ -37,7 +37,8 @@ def test_a_budget_nothing_meets_is_refused_naming_the_smallest(
 ) -> None:
     path = write_study(tmp_path, search_space={**SPACE, "max_params": 100})
     with pytest.raises(ConfigError) as error:
-        check_budget(load_config(path), (28, 28, 1), 3)
+        config = load_config(path)
+        check_budget(config, load_dataset(config.data))
     assert str(error.value) == (
         f"{path}: [search_space] no configuration is within the size budget: the smallest "
         "network of the search space (conv1 2, conv2 2, dense 4) has 277 parameters, over "
@@ -94,3 +95,16 @@ def test_a_study_with_a_budget_trains_nothing_over_it(tmp_path: Path, image_fold
         == f"12 trials: {len(trained)} complete, {len(rejected)} over budget"
     )
     assert f"not trained: {rejected[0].user_attrs['param_count']:,} parameters" in table
+
+
+def test_with_folds_the_budget_counts_a_network_per_fold(tmp_path: Path, image_folder) -> None:
+    # 277 parameters fit 1,000; five of them, the fold models a trial keeps, do not.
+    path = write_study(tmp_path, search_space={**SPACE, "max_params": 1000}, data={"folds": 5})
+    config = load_config(path)
+    with pytest.raises(ConfigError) as error:
+        check_budget(config, load_dataset(config.data))
+    assert str(error.value) == (
+        f"{path}: [search_space] no configuration is within the size budget: the smallest "
+        "network of the search space (conv1 2, conv2 2, dense 4), kept once for each of the 5 "
+        "folds, has 1,385 parameters, over max_params = 1,000"
+    )

@@ -9,7 +9,8 @@ from search.engine.events import (
     TrialEnded,
     TrialOutcome,
     TrialStarted,
-    WorkerFailed,
+    WorkerCrashed,
+    WorkerError,
     WorkerRetired,
 )
 from search.engine.pool import _Watch
@@ -59,8 +60,8 @@ def test_the_parent_shows_progress_and_keeps_which_worker_runs_what_and_how_work
         ("epoch", 7, 1, 2, 0.5),
         ("ended", ENDED),
     ]
-    watch._handle(0, WorkerFailed(error="the data changed"))
-    watch._handle(2, WorkerFailed(traceback="Traceback ..."))
+    watch._handle(0, WorkerError("the data changed"))
+    watch._handle(2, WorkerCrashed("Traceback ..."))
     watch._handle(3, WorkerRetired())
     assert (watch.errors, watch.crashes, watch.retired) == (
         ["the data changed"],

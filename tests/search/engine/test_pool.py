@@ -192,8 +192,6 @@ def test_four_workers_make_exactly_a_hundred_trials(
     print(f"{backend}: 4 workers x 25 instant trials in {time.perf_counter() - started:.1f} s")
     found = states(tmp_path / "tiny.db") if backend == "sqlite" else pg_states(url)
     assert found == {"COMPLETE": 100}
-    workers = {t.user_attrs["worker"] for t in made.trials}
-    assert len(workers) == 4  # every process ran trials
 
 
 def worker_pids(parent: int) -> list[int]:

@@ -64,7 +64,9 @@ def test_a_configuration_over_the_size_budget_is_left_out(
     assert record["trials"] == [] and len(record["left_out"]) == 2
     assert all("parameters, over max_params = 10)" in why for why in record["left_out"])
     assert study.get_trials(states=(TrialState.WAITING,)) == []
-    assert warm_start_note(study) is None  # nothing enqueued: nothing to say
+    assert warm_start_note(study) == (  # nothing enqueued, and said so
+        f'warm start: nothing from study "tiny"; left out: {", ".join(record["left_out"])}'
+    )
 
 
 def test_a_resumed_study_is_not_warm_started_again(finished_study: Path, tmp_path: Path) -> None:
@@ -93,6 +95,18 @@ def test_a_bad_warm_start_is_one_error(tmp_path: Path, warm_start, error) -> Non
     assert str(raised.value) == f"{path}: [study] warm_start" + error.replace(
         "FOLDER", str(tmp_path)
     )
+
+
+def test_a_failed_warm_start_is_tried_again_by_the_next_run(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    folder = copy_of(finished_study, tmp_path)
+    (folder / "tiny.db").rename(folder / "away.db")
+    with pytest.raises(ConfigError):
+        new_study(folder)
+    (folder / "away.db").rename(folder / "tiny.db")  # back: the new study starts from it now
+    study = new_study(folder)
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 2
 
 
 def test_an_earlier_study_that_is_not_there_is_one_error(tmp_path: Path, image_folder) -> None:  # noqa: ANN001

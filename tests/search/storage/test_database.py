@@ -172,6 +172,10 @@ def test_a_database_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
             ("postgresql://lenet@db.example/studies", False),
         ),
         ("sqlite:////tmp/tiny.db", ("sqlite:////tmp/tiny.db", False)),
+        (
+            "mysql://lenet:s3cret@db.example/studies",
+            ("mysql://lenet:***@db.example/studies", False),
+        ),
     ],
 )
 def test_a_url_to_paste_leaves_its_password_out(url: str, pasteable: tuple[str, bool]) -> None:
