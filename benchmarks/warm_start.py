@@ -1,13 +1,14 @@
 """A study warm-started from an earlier one against the same study started cold.
 
     .venv/bin/python benchmarks/warm_start.py [--budget 600] [--from quickstart]
-        [--study fashion_mnist]
+        [--study fashion_mnist] [--quick-look 10000]
 
-Runs ``studies/<from>.toml`` as shipped, then ``studies/<study>.toml`` twice with ``--budget``
-seconds each, one after the other: cold, and with ``[study] warm_start`` naming the first. Prints
-what the warm start carried over (and left out), each study's best validation accuracy, and the
-seconds each took to reach the cold study's best (the end of the trial that first reached it,
-from the run's first trial start), or that it never did.
+Runs ``studies/<from>.toml`` as shipped (or, with ``--quick-look N``, the study itself on N
+training images for 240 s: a first look in its own search space), then ``studies/<study>.toml``
+twice with ``--budget`` seconds each, one after the other: cold, and with ``[study] warm_start``
+naming the first. Prints what the warm start carried over (and left out), each study's best
+validation accuracy, and the seconds each took to reach the cold study's best (the end of the
+trial that first reached it, from the run's first trial start), or that it never did.
 """
 
 from __future__ import annotations
@@ -51,17 +52,32 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=600, help="seconds a study (600)")
     parser.add_argument("--from", dest="earlier", default="quickstart")
     parser.add_argument("--study", default="fashion_mnist")
+    parser.add_argument(
+        "--quick-look",
+        type=int,
+        metavar="N",
+        help="start from the study itself on N training images for 240 s (its own search "
+        "space, the way a first look is taken) rather than from --from",
+    )
     args = parser.parse_args()
 
     print(f"machine: {common.machine()}; flags: {common.cpu_flags()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name in (args.earlier, args.study):
-            shutil.copy(common.ROOT / "studies" / f"{name}.toml", folder)
+        shutil.copy(common.ROOT / "studies" / f"{args.study}.toml", folder)
+        text = (folder / f"{args.study}.toml").read_text()
+        if args.quick_look:
+            args.earlier = "quick_look"
+            (folder / "quick_look.toml").write_text(
+                text.replace(f'name = "{args.study}"', 'name = "quick_look"')
+                .replace("timeout = 1800", "timeout = 240")
+                .replace("[data]\n", f"[data]\ntrain_samples = {args.quick_look}\n")
+            )
+        else:
+            shutil.copy(common.ROOT / "studies" / f"{args.earlier}.toml", folder)
         earlier = run(folder / f"{args.earlier}.toml", budget=10**6)  # its own timeout rules
         print(f"{args.earlier}: {earlier['wall']:.0f} s, best {earlier['study'].best_value:.4f}")
 
-        text = (folder / f"{args.study}.toml").read_text()
         warm = folder / "warm.toml"
         warm.write_text(
             text.replace(

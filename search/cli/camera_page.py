@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from search.errors import ConfigError
+from search.runtime import interrupts
 
 CAMERA_HOST = "127.0.0.1"  # browsers give the camera to pages of this machine, not of others
 
@@ -37,6 +38,7 @@ def serve_page(page: object, args: argparse.Namespace, what: str) -> None:
         )
     server = make_server(page, args.host, args.port)  # type: ignore[arg-type]
     print(f"{what} at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    interrupts.stop_servers()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

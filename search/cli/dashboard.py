@@ -13,6 +13,7 @@ from search.cli.common import (
     open_study,
 )
 from search.errors import ConfigError
+from search.runtime import interrupts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +49,7 @@ def handle(args: argparse.Namespace) -> int:
         f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",
         flush=True,
     )
+    interrupts.stop_servers()
     serve(target.storage, host=args.host, port=args.port, artifact_store=store)
     return 0
 

@@ -57,7 +57,7 @@ def export_chosen(
     }
     student = current_student(study)
     if student is None:
-        why = "the study has no student (it is distilled from an ensemble)"
+        why = "no student: one is distilled from an ensemble, and the study has none"
         return export_trial(study, store, output, chosen=("best trial", why), **common)
     scores = (
         f"the student scored {student.val_accuracy:.4f} on validation, trial "

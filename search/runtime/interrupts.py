@@ -90,3 +90,11 @@ def ignored() -> Iterator[None]:
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+def stop_servers() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt here, where a server (the dashboard, a camera
+    page) waits for them, even in a process started with them ignored (a shell's background
+    job), which Python keeps as it found them."""
+    for sig in SIGNALS:
+        signal.signal(sig, signal.default_int_handler)

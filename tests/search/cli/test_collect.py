@@ -17,17 +17,22 @@ from tests.helpers import pattern, start
 from tests.postgres import free_port
 
 
-def test_the_page_uses_nothing_from_the_network(tmp_path: Path) -> None:
+def test_the_page_uses_nothing_from_the_network_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    folder = tmp_path / "hands"
     process = start(
-        "collect", str(tmp_path / "hands"), "--classes", "rock,paper", "--port", str(free_port())
+        *("collect", str(folder), "--classes", "rock,paper", "--port", str(free_port())),
+        # Started as a shell's background job is: with Ctrl-C ignored, which Python keeps.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         html = urllib.request.urlopen(served_at(process)).read().decode()
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        out, err = process.communicate(timeout=30)
     assert "camera.start()" in html and '"classes": ["rock", "paper"]' in html
     assert re.findall(r"(?:https?:)?//[a-z]", html) == []  # no script, style or font to fetch
+    assert (process.returncode, err) == (0, "")
+    assert out.splitlines()[-1] == f"{folder}: rock 0 photos, paper 0 photos"
 
 
 @pytest.mark.slow

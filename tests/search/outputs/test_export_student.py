@@ -95,7 +95,7 @@ def test_without_a_student_export_takes_the_best_trial_and_says_why(
     assert card["model"] == "trial" and card["trial"] == best_trial(study).number
     assert card["chosen"] == {
         "model": "best trial",
-        "why": "the study has no student (it is distilled from an ensemble)",
+        "why": "no student: one is distilled from an ensemble, and the study has none",
     }
     with pytest.raises(StorageError) as error:
         export_student(study, store, tmp_path / "s", validation=(data.x_val, data.y_val))
