@@ -23,10 +23,10 @@ import common
 from search.storage import records
 
 
-def run(path: Path, budget: float) -> dict:
-    wall, result = common.timed_command(
-        ["-m", "search", "run", str(path), "--timeout", str(budget), "--quiet"]
-    )
+def run(path: Path, budget: float | None) -> dict:
+    """`run` of the study file ``path`` with ``--timeout budget`` (None: the file's own)."""
+    timeout = [] if budget is None else ["--timeout", str(budget)]
+    wall, result = common.timed_command(["-m", "search", "run", str(path), *timeout, "--quiet"])
     if result.returncode != 0:
         raise SystemExit(f"lenet-search run {path} failed:\n{result.stderr}")
     from search.config.study_file import load_config
@@ -75,7 +75,7 @@ def main() -> None:
             )
         else:
             shutil.copy(common.ROOT / "studies" / f"{args.earlier}.toml", folder)
-        earlier = run(folder / f"{args.earlier}.toml", budget=10**6)  # its own timeout rules
+        earlier = run(folder / f"{args.earlier}.toml", budget=None)
         print(f"{args.earlier}: {earlier['wall']:.0f} s, best {earlier['study'].best_value:.4f}")
 
         warm = folder / "warm.toml"
