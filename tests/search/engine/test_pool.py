@@ -104,9 +104,16 @@ def made_study(study_file: Path) -> tuple:
     return create_or_resume_study(config, load_dataset(config.data), store), config
 
 
-def run_instant_pool(study, config, workers: int, trials: int) -> None:  # noqa: ANN001
-    """The worker pool on ``study`` with trials of milliseconds (tests/stubs.py): the
-    scheduler alone, in real processes on a real database."""
+def run_instant_pool(  # noqa: ANN201
+    study,
+    config,
+    workers: int,
+    trials: int,
+    factory=None,
+    progress=None,  # noqa: ANN001
+):
+    """The worker pool on ``study`` with a stub objective (``factory``; by default trials of
+    milliseconds, tests/stubs.py): the scheduler alone, in real processes on a real database."""
     from search.engine.events import Progress
     from search.engine.plan import plan_workers
     from search.engine.pool import run_worker_pool
@@ -119,8 +126,8 @@ def run_instant_pool(study, config, workers: int, trials: int) -> None:  # noqa:
         precision="float32",
         trials_left=trials,
         deadline=None,
-        progress=Progress(),
-        objective_factory=instant_objective,
+        progress=progress or Progress(),
+        objective_factory=factory or instant_objective,
     )
 
 
@@ -258,8 +265,6 @@ def test_a_worker_stopped_past_the_grace_period_drops_its_trial_and_the_retry_st
     import fcntl
 
     from search.engine.events import Progress
-    from search.engine.plan import plan_workers
-    from search.engine.pool import run_worker_pool
     from search.storage.database import lock_path
     from tests.stubs import slow_objective
 
@@ -305,16 +310,7 @@ def test_a_worker_stopped_past_the_grace_period_drops_its_trial_and_the_retry_st
 
     freezer = threading.Thread(target=freeze_a_worker, daemon=True)
     freezer.start()
-    run_worker_pool(
-        made,
-        config,
-        plan_workers(2, 4),
-        precision="float32",
-        trials_left=4,
-        deadline=None,
-        progress=Notes(),
-        objective_factory=slow_objective,
-    )
+    run_instant_pool(made, config, workers=2, trials=4, factory=slow_objective, progress=Notes())
     freezer.join(timeout=60)
     trials = made.get_trials()
     by_state = {s: [t for t in trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
