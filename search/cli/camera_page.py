@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from search.errors import ConfigError
+from search.cli.common import check_serving_address
 from search.runtime import interrupts
 
 CAMERA_HOST = "127.0.0.1"  # browsers give the camera to pages of this machine, not of others
@@ -23,19 +22,15 @@ def serve_page(page: object, args: argparse.Namespace, what: str) -> None:
         ConfigError: a port out of range.
         LenetSearchError: the address cannot be served on.
     """
-    from search.dashboard.server import check_address, exposed
     from search.outputs.camera.server import make_server
 
-    if not 1 <= args.port <= 65535:
-        raise ConfigError(f"--port must be a port number from 1 to 65535, got {args.port}")
-    check_address(args.host, args.port)  # before anything is printed
-    if exposed(args.host):
-        print(
-            f"Warning: --host {args.host}: anyone who reaches port {args.port} can use the page, "
-            "and a browser gives a page the camera only at http://127.0.0.1 or "
-            "http://localhost (or over https): open it on the machine with the camera",
-            file=sys.stderr,
-        )
+    check_serving_address(
+        args.host,
+        args.port,
+        f"anyone who reaches port {args.port} can use the page, and a browser gives a page the "
+        "camera only at http://127.0.0.1 or http://localhost (or over https): open it on the "
+        "machine with the camera",
+    )
     server = make_server(page, args.host, args.port)  # type: ignore[arg-type]
     print(f"{what} at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     interrupts.stop_servers()

@@ -172,3 +172,22 @@ def required_artifacts(target: StudyTarget) -> ArtifactLocation:
     if target.artifacts is None:
         raise ConfigError("this study has no recorded artifact store; pass --artifacts DIR")
     return target.artifacts
+
+
+def check_serving_address(host: str, port: int, exposed_warning: str) -> None:
+    """Before a server starts (and talks): ``--port`` in range and ``host:port`` free to serve
+    on; where other machines can reach it, ``Warning: --host HOST: <exposed_warning>``.
+
+    Raises:
+        ConfigError: a port out of range.
+        LenetSearchError: the address cannot be served on.
+    """
+    import sys
+
+    from search.dashboard.server import check_address, exposed
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be a port number from 1 to 65535, got {port}")
+    check_address(host, port)
+    if exposed(host):
+        print(f"Warning: --host {host}: {exposed_warning}", file=sys.stderr)

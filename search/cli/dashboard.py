@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from search.cli.common import (
     DASHBOARD_HOST,
     DASHBOARD_PORT,
     Command,
     add_study_target,
+    check_serving_address,
     open_study,
 )
-from search.errors import ConfigError
 from search.runtime import interrupts
 
 
@@ -27,23 +26,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.dashboard.server import check_address, exposed, serve
+    from search.dashboard.server import serve
     from search.storage.artifacts import open_artifact_store
     from search.storage.database import display_url
 
-    if not 1 <= args.port <= 65535:
-        raise ConfigError(f"--port must be a port number from 1 to 65535, got {args.port}")
     target = open_study(args)
     # A study made elsewhere may have no artifact folder: the dashboard then shows no models.
     store = open_artifact_store(target.artifacts, create=False) if target.artifacts else None
-    check_address(args.host, args.port)  # before anything is printed
-    if exposed(args.host):
-        print(
-            f"Warning: --host {args.host}: optuna-dashboard has no login; anyone who reaches "
-            f"port {args.port} can read the study, download every trial's model and edit notes "
-            "and trials (see the README's Dashboard section to put a login in front)",
-            file=sys.stderr,
-        )
+    check_serving_address(
+        args.host,
+        args.port,
+        f"optuna-dashboard has no login; anyone who reaches port {args.port} can read the "
+        "study, download every trial's model and edit notes and trials (see the README's "
+        "Dashboard section to put a login in front)",
+    )
     print(
         f"optuna-dashboard on {display_url(target.storage_url)} at "
         f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",

@@ -21,6 +21,7 @@ from search.cli import (
     predict,
     report,
     run,
+    storage_proxy,
     studies,
     trials,
 )
@@ -40,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     studies.COMMAND,
     dashboard.COMMAND,
     report.COMMAND,
+    storage_proxy.COMMAND,
 )
 
 DESCRIPTION = """\

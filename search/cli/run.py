@@ -128,9 +128,9 @@ def _run_trials(
         from search.data.folds import folds_line
         from search.data.loading import load_dataset
         from search.engine.budget import check_budget
-        from search.engine.events import Progress
         from search.outputs.console import ConsoleProgress
         from search.outputs.tables import run_summary
+        from search.scheduler.events import Progress
         from search.storage.database import display_url
         from search.storage.trials import best_trial, first_failure
 

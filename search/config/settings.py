@@ -12,6 +12,7 @@ from typing import Any
 
 from search.space.ranges import Param
 from search.storage.location import ArtifactLocation
+from search.storage.retry import RETRY_SECONDS
 
 BUILTIN_DATASETS = ("mnist", "fashion_mnist")
 PRUNER_KINDS = ("median", "successive_halving", "hyperband", "none")
@@ -82,6 +83,9 @@ class RunSettings:
     # Each COMPLETE trial draws its learning curves and validation confusion matrix for the
     # dashboard: 0.3-0.5 s a trial, a few percent of trials shorter than ~15 s.
     trial_pictures: bool = True
+    # How long a worker waits for its study database or S3 store when it cannot reach them (a
+    # restart, a failover) before it gives up with one line; training goes on meanwhile.
+    storage_retry_seconds: int = RETRY_SECONDS
 
 
 @dataclass(frozen=True)

@@ -271,10 +271,13 @@ def _run_settings(table: Table, flag: int | str | None) -> RunSettings:
     workers = _key_int_or_auto(table, "workers", least=1)
     trials_per_worker = table.positive_int("trials_per_worker")
     trial_pictures = table.get("trial_pictures", bool)
-    table.reject_unknown(("trials_per_worker", "workers", "trial_pictures"))
+    retry_seconds = table.positive_int("storage_retry_seconds")
+    table.reject_unknown(
+        ("trials_per_worker", "workers", "trial_pictures", "storage_retry_seconds")
+    )
     if flag is not None:
         workers = workers_flag(flag)
-    return RunSettings(workers, trials_per_worker, trial_pictures)
+    return RunSettings(workers, trials_per_worker, trial_pictures, retry_seconds)
 
 
 def workers_flag(text: int | str) -> int | None:

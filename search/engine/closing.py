@@ -36,13 +36,11 @@ class Closing:
         distills = config.distill.enabled and config.ensemble.size >= 2
         return cls(distills, config.distill.epochs, config.ensemble.size)
 
-
-def last_start(study: optuna.Study, deadline: float, closing: Closing | None) -> float:
-    """The time after which no trial should start: one started later would, by the study's
-    trials so far, end too late to leave the student and the evaluations their time."""
-    if closing is None:
-        return deadline
-    return deadline - typical_trial_seconds(study) - closing_seconds(study, closing)
+    def last_start(self, study: optuna.Study, deadline: float) -> float:
+        """The time after which no trial should start: one started later would, by the study's
+        trials so far, end too late to leave the student and the evaluations their time (the
+        scheduler's ``RunLimits.closing``)."""
+        return deadline - typical_trial_seconds(study) - closing_seconds(study, self)
 
 
 def typical_trial_seconds(study: optuna.Study) -> float:

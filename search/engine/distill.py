@@ -28,8 +28,8 @@ from search.engine.ensemble import (
     held_out_figures,
 )
 from search.engine.evaluation import Predictions, save_predictions, saved_model_id
-from search.engine.events import Progress
 from search.engine.objective import BestEpoch
+from search.scheduler.events import Progress
 from search.space.hyperparameters import architecture, training_params
 from search.space.suggest import trial_seed
 from search.stats import loss_and_accuracy

@@ -16,8 +16,8 @@ from search.dashboard.pictures import upload_trial_pictures
 from search.data.dataset import Dataset
 from search.data.folds import networks_kept
 from search.engine.cross_validation import FoldTraining, judging_folds, trial_training
-from search.engine.events import Progress
 from search.engine.training import EpochResult, Training, TrainingData
+from search.scheduler.events import Progress
 from search.space.hyperparameters import architecture, training_params, worth_showing
 from search.space.suggest import suggest, trial_seed
 from search.storage import records

@@ -9,7 +9,8 @@ end of `run`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import optuna
 
@@ -20,21 +21,24 @@ from search.engine.closing import Closing
 from search.engine.distill import distill_student
 from search.engine.ensemble import evaluate_ensemble_on_test
 from search.engine.evaluation import evaluate_best_on_test
-from search.engine.events import Progress
-from search.engine.plan import plan_workers
-from search.engine.pool import run_worker_pool
 from search.engine.precision import choose_precision
-from search.engine.recovery import recover_stale_trials
 from search.engine.study import (
     check_artifact_owner,
     create_or_resume_study,
+    handle_of,
     join_study_for_trials,
+    open_for_trials,
 )
 from search.engine.warm_start import warm_start_note
-from search.engine.worker import NO_BUDGET, RunLimits, run_trials
 from search.engine.worker_objective import lenet_objective
 from search.runtime import interrupts
 from search.runtime.tensorflow import start_tensorflow
+from search.scheduler.events import Progress
+from search.scheduler.plan import plan_workers
+from search.scheduler.pool import run_worker_pool
+from search.scheduler.recovery import recover_stale_trials
+from search.scheduler.worker import Budget, RunLimits, run_trials
+from search.storage import records
 from search.storage.artifacts import ArtifactStore, open_artifact_store
 from search.storage.records import EnsembleEvaluation, StudentEvaluation, TestEvaluation
 from search.storage.trials import count_done, tally
@@ -74,7 +78,9 @@ def run_study(
     check_budget(config, dataset)  # before anything
     with interrupts.caught():
         started, deadline = time.perf_counter(), _deadline(config)
-        store = open_artifact_store(config.study.artifacts, create=True)
+        store = open_artifact_store(
+            config.study.artifacts, create=True, retry_seconds=config.run.storage_retry_seconds
+        )
         check_artifact_owner(config, store)
         study = create_or_resume_study(config, dataset, store, allow_changes)
         warm_start = warm_start_note(study)
@@ -126,7 +132,9 @@ def join_study(
     check_budget(config, dataset)
     with interrupts.caught():
         started, deadline = time.perf_counter(), _deadline(config)
-        store = open_artifact_store(config.study.artifacts, create=False)
+        store = open_artifact_store(
+            config.study.artifacts, create=False, retry_seconds=config.run.storage_retry_seconds
+        )
         study = join_study_for_trials(config, dataset, store, allow_changes)
         workers, precision = _run_trials(study, config, dataset, store, progress, deadline)
         wall = time.perf_counter() - started
@@ -152,8 +160,10 @@ def _run_trials(
 ) -> tuple[int, str | None]:
     """Run the trials the study lacks, here or in worker processes; (workers, precision).
     Trials start until ``deadline``, early enough for ``closing`` to end by it too."""
-    recover_stale_trials(study, config.study.storage)
+    handle = handle_of(study, config)
+    recover_stale_trials(handle)
     n_trials = config.study.n_trials  # None: until the timeout
+    records.set_study_record(study, records.N_TRIALS, n_trials)  # the storage proxy's limit
     trials_left = None if n_trials is None else n_trials - count_done(study)
     if trials_left is not None and trials_left <= 0:
         return 0, None
@@ -168,34 +178,24 @@ def _run_trials(
             f"precision: {choice.policy} ({choice.reason})",
         ],
     )
+    limits = RunLimits(n_trials, Budget.of(trials_left), deadline, closing=closing)
     if plan.count > 1:
         run_worker_pool(
-            study,
-            config,
+            handle,
             plan,
-            precision=choice.policy,
-            trials_left=trials_left,
-            deadline=deadline,
-            progress=progress,
-            objective_factory=lenet_objective,
-            closing=closing,
+            replace(limits, max_trials=config.run.trials_per_worker),
+            progress,
+            config=config,
+            open_study=open_for_trials,
+            objective_factory=partial(lenet_objective, precision=choice.policy),
         )
         return plan.count, choice.policy
     start_tensorflow()
     from search.engine.objective import TRIAL_FAILURES, Objective
 
     objective = Objective(config, dataset, store, progress, choice.policy)
-    budget = _Budget(NO_BUDGET if trials_left is None else trials_left)
-    limits = RunLimits(n_trials, budget, deadline, closing=closing)
     try:
-        run_trials(study, objective, limits, progress, config.study.storage, TRIAL_FAILURES)
+        run_trials(handle, objective, limits, progress, TRIAL_FAILURES)
     except KeyboardInterrupt:
         pass  # recorded: interrupts.received() says so
     return 1, choice.policy
-
-
-@dataclass
-class _Budget:
-    """Trials this run may still start (a multiprocessing.Value in the worker pool)."""
-
-    value: int

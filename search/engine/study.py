@@ -27,6 +27,7 @@ from search.engine.pruning import make_pruner
 from search.engine.sampler import TrialSeededTPESampler
 from search.engine.warm_start import enqueue_warm_start
 from search.errors import ConfigError, StorageError
+from search.scheduler.handle import StudyHandle
 from search.space.ranges import largest
 from search.space.suggest import distributions
 from search.storage import records
@@ -46,7 +47,12 @@ def create_or_resume_study(
         StorageError: the storage cannot be opened, or the store belongs to another study.
     """
     with study_lock(config.study.storage):
-        storage = open_storage(config.study.storage, create=True, heartbeat=config.study.heartbeat)
+        storage = open_storage(
+            config.study.storage,
+            create=True,
+            heartbeat=config.study.heartbeat,
+            retry_seconds=config.run.storage_retry_seconds,
+        )
         sampler, pruner = _sampler_and_pruner(config)
         study = optuna.create_study(
             study_name=config.study.name,
@@ -71,21 +77,34 @@ def join_study_for_trials(
         StorageError: no such study, or the store belongs to another study.
     """
     with study_lock(config.study.storage):
-        study = load_study_for_trials(config)
+        study = open_for_trials(config).study
         _record_or_check_settings(study, config, dataset, allow_changes)
         claim_store(store, config.study.artifacts, config.study.name, records.ensure_uid(study))
     return study
 
 
-def load_study_for_trials(config: StudyConfig) -> optuna.Study:
-    """The existing study, opened to run trials: heartbeats on, the sampler and the pruner set."""
+def open_for_trials(config: StudyConfig) -> StudyHandle:
+    """The existing study, opened to run trials: heartbeats on, the sampler and the pruner set,
+    with its lock (a spawned worker's ``WorkerJob.open_study``)."""
     storage = open_storage(
-        config.study.storage, create=False, writer=True, heartbeat=config.study.heartbeat
+        config.study.storage,
+        create=False,
+        writer=True,
+        heartbeat=config.study.heartbeat,
+        retry_seconds=config.run.storage_retry_seconds,
     )
     sampler, pruner = _sampler_and_pruner(config)
-    return optuna.load_study(
+    study = optuna.load_study(
         study_name=config.study.name, storage=storage, sampler=sampler, pruner=pruner
     )
+    return handle_of(study, config)
+
+
+def handle_of(study: optuna.Study, config: StudyConfig) -> StudyHandle:
+    """The study as the scheduler takes it: with its lock, which waits as its storage does."""
+    settings = config.study
+    retry_seconds = config.run.storage_retry_seconds
+    return StudyHandle.of(study, settings.storage, retry_seconds, settings.heartbeat_interval)
 
 
 def check_artifact_owner(config: StudyConfig, store: ArtifactStore) -> None:

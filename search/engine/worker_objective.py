@@ -1,7 +1,7 @@
 """The objective a spawned worker runs: the default ``WorkerJob.objective_factory``.
 
-Everything TensorFlow is here, imported in the worker process only: the scheduler's modules
-(pool, worker_process, worker) run any objective a factory hands them, which is how the tests
+Everything TensorFlow is here, imported in the worker process only: the scheduler
+(``search.scheduler``) runs any objective a factory hands it, which is how the tests
 check their guarantees with objectives that take milliseconds (tests/stubs.py).
 """
 
@@ -13,15 +13,16 @@ from typing import Any
 
 import optuna
 
-from search.engine.events import Progress
 from search.runtime import interrupts
+from search.scheduler.events import Progress
 
 
 def lenet_objective(
-    job: Any, progress: Progress
+    job: Any, progress: Progress, *, precision: str
 ) -> tuple[Callable[[optuna.Trial], float], tuple[type[Exception], ...]]:
     """TensorFlow started with the job's threads (and GPU), the data loaded once, and the
-    objective that trains a LeNet a trial; with the exceptions that fail a trial, not the run."""
+    objective that trains a LeNet a trial in ``precision`` (the parent chose it: a partial of
+    this function is the job's factory); with the exceptions that fail a trial, not the run."""
     from search.runtime.tensorflow import quiet_libraries, start_tensorflow
 
     quiet_libraries()
@@ -36,5 +37,7 @@ def lenet_objective(
 
     config = job.config
     dataset = load_dataset(config.data)
-    store = open_artifact_store(config.study.artifacts, create=False)
-    return Objective(config, dataset, store, progress, job.precision), TRIAL_FAILURES
+    store = open_artifact_store(
+        config.study.artifacts, create=False, retry_seconds=config.run.storage_retry_seconds
+    )
+    return Objective(config, dataset, store, progress, precision), TRIAL_FAILURES

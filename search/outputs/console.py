@@ -6,8 +6,8 @@ import sys
 import time
 from typing import Any, TextIO
 
-from search.engine.events import Progress, TrialOutcome
 from search.outputs.text import clock, format_params
+from search.scheduler.events import Progress, TrialOutcome
 from search.storage.trials import StudyTally
 from search.words import plural
 

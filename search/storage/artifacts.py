@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,8 @@ from optuna.artifacts import Boto3ArtifactStore, FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
 from search.errors import StorageError
-from search.runtime import interrupts
 from search.storage.location import ArtifactLocation, S3Location
+from search.storage.retry import RETRY_SECONDS, retried
 
 MODEL_FILE = "model.keras"
 OWNER_FILE = ".lenet-search-study.json"  # names the study an artifact store belongs to
@@ -41,17 +40,20 @@ class ArtifactStore(Protocol):
     def remove(self, artifact_id: str) -> None: ...
 
 
-def open_artifact_store(location: ArtifactLocation, *, create: bool) -> ArtifactStore:
+def open_artifact_store(
+    location: ArtifactLocation, *, create: bool, retry_seconds: float = RETRY_SECONDS
+) -> ArtifactStore:
     """The artifact store of a study; ``create`` makes a folder if it is missing.
 
     An S3 bucket must exist (it is never created) and be reachable: checked here, so that a
-    worker that cannot reach it says so before it trains.
+    worker that cannot reach it says so before it trains. Later calls wait ``retry_seconds``
+    for a server that cannot be reached.
 
     Raises:
         StorageError: the folder cannot be made or is missing, or the bucket cannot be reached.
     """
     if isinstance(location, S3Location):
-        return S3ArtifactStore(location)
+        return S3ArtifactStore(location, retry_seconds)
     if create:
         try:
             location.mkdir(parents=True, exist_ok=True)
@@ -94,11 +96,6 @@ class FolderArtifactStore(FileSystemArtifactStore):
             raise
 
 
-# How long a trial's model waits for an S3 store that cannot be reached (a server restarting,
-# a network outage) before its trial fails; boto3's own few quick retries are inside each try.
-STORE_RETRY_SECONDS = 120.0
-
-
 class ArtifactStoreAway(StorageError):
     """The artifact store could not be reached for the whole retry window: the trial that
     needed it fails, and the study goes on."""
@@ -106,10 +103,10 @@ class ArtifactStoreAway(StorageError):
 
 class S3ArtifactStore:
     """Optuna's ``Boto3ArtifactStore`` under the key prefix of an ``S3Location``; calls that
-    cannot reach the server are tried again, 0.5 s apart doubling to 5 s, for
-    ``retry_seconds``."""
+    cannot reach the server are tried again for ``retry_seconds`` (``storage.retry``; boto3's
+    own few quick retries are inside each try)."""
 
-    def __init__(self, location: S3Location, retry_seconds: float = STORE_RETRY_SECONDS) -> None:
+    def __init__(self, location: S3Location, retry_seconds: float = RETRY_SECONDS) -> None:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -150,19 +147,18 @@ class S3ArtifactStore:
         from botocore.exceptions import ConnectionError as Unreachable
         from botocore.exceptions import HTTPClientError
 
-        deadline, pause = time.monotonic() + self.retry_seconds, 0.5
-        while True:
-            try:
-                return call()
-            except (Unreachable, HTTPClientError) as e:
-                if time.monotonic() + pause > deadline:
-                    raise ArtifactStoreAway(
-                        f"the artifact store {self.location} could not be reached for "
-                        f"{self.retry_seconds:g} s ({e})"
-                    ) from None
-                interrupts.check()  # a Ctrl-C does not wait for the store
-                time.sleep(pause)
-                pause = min(2 * pause, 5.0)
+        def away(e: Exception) -> ArtifactStoreAway:
+            return ArtifactStoreAway(
+                f"the artifact store {self.location} could not be reached for "
+                f"{self.retry_seconds:g} s ({e})"
+            )
+
+        return retried(
+            call,
+            seconds=self.retry_seconds,
+            transient=lambda e: isinstance(e, (Unreachable, HTTPClientError)),
+            away=away,
+        )
 
 
 def store_owner(store: ArtifactStore) -> Owner | None:

@@ -12,15 +12,23 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import optuna
 import sqlalchemy
 import sqlalchemy.engine
 
 from search.errors import StorageError
-from search.storage.url import sqlite_path
+from search.storage.grpc_proxy import open_proxy
+from search.storage.reconnecting import (
+    DatabaseAway,
+    ReconnectingRDBStorage,
+    is_connection_lost,
+)
+from search.storage.retry import retried
+from search.storage.url import grpc_address, sqlite_path
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 OPTUNA_TABLE = "version_info"  # every Optuna RDB schema has it, since the first version
@@ -49,17 +57,26 @@ def open_storage(
     create: bool,
     writer: bool | None = None,
     heartbeat: tuple[int, int] | None = None,
-) -> optuna.storages.RDBStorage:
+    retry_seconds: float | None = None,
+) -> optuna.storages.BaseStorage:
     """Open the database at ``url``; ``create`` allows a new one (only ``run`` creates).
 
     ``writer`` (default: ``create``) is for processes that run trials beside others; on SQLite
     their transactions then begin immediately (see ``_begin_immediate``). ``heartbeat`` is the
     interval and grace period, in seconds, of the trials' heartbeats, for processes that run
-    trials (``search.engine.recovery``); None for those that only read.
+    trials (``search.scheduler.recovery``); None for those that only read. With
+    ``retry_seconds``, its calls wait that long for a database that went away
+    (``storage.reconnecting``); without, a command that only reads says so at once.
+
+    A ``grpc://host:port`` URL opens the storage proxy there (``storage.grpc_proxy``), whose
+    own storage does the rest.
 
     Raises:
         StorageError: no database there (and ``create`` is false), or one that is not Optuna's.
     """
+    address = grpc_address(url)
+    if address is not None:
+        return open_proxy(url, *address)
     path = sqlite_path(url)
     if path is not None:
         # SQLite takes an empty file for an empty database (`sqlite3 x.db` leaves one behind).
@@ -70,19 +87,27 @@ def open_storage(
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
     finished = _check_is_optuna(url, create)
+    # A pooled connection is pinged before use: after a server restart it is a dead one.
     engine_kwargs = {"connect_args": {"timeout": 60}} if path is not None else {}
+    if path is None:
+        engine_kwargs = {"pool_pre_ping": True}
     # Optuna writes its version rows on every open that finds them missing, so two processes
     # opening a database that is still being made would both write them (UNIQUE constraint
     # failed: alembic_version). Such opens take the study lock, which the maker holds.
     try:
         with study_lock(url) if create or not finished else nullcontext():
-            storage = optuna.storages.RDBStorage(
-                url,
+            options: dict[str, Any] = dict(
                 engine_kwargs=engine_kwargs,
                 skip_table_creation=not create,
                 heartbeat_interval=heartbeat[0] if heartbeat else None,
                 grace_period=heartbeat[1] if heartbeat else None,
             )
+            if retry_seconds is None:
+                storage = optuna.storages.RDBStorage(url, **options)
+            else:
+                storage = ReconnectingRDBStorage(
+                    url, retry_seconds=retry_seconds, display=display_url(url), **options
+                )
     except Exception as e:  # noqa: BLE001 - driver errors vary by database
         raise StorageError(f"cannot open {display_url(url)}: {_first_line(e)}") from None
     if path is not None and (create if writer is None else writer):
@@ -116,10 +141,9 @@ def lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".lock")
 
 
-@contextmanager
-def study_lock(url: str, study_name: str | None = None) -> Iterator[None]:
-    """Hold a lock shared by every process that uses the storage at ``url``: the study's own
-    with ``study_name``, the whole database's without.
+class StudyLock:
+    """The lock every process that uses one storage shares: one study's with ``study_name``,
+    the whole database's without. The URL is read once, here.
 
     Creating a study, and reserving a trial (counting the trials there are, then asking for a
     new one), must be done by one process at a time, or two workers both see room for the last
@@ -128,53 +152,90 @@ def study_lock(url: str, study_name: str | None = None) -> Iterator[None]:
     connection kept for them: a study's lock holds the database's lock shared and its own key
     exclusively, so that the workers of different studies on one server do not queue on each
     other's reservations; the database's lock (making the schema or a study) holds its key
-    exclusively. Other databases get no lock: workers there may start a few trials more than
-    ``n_trials``. A thread that holds a lock may take it again, or any study's lock inside the
-    database's (``open_storage`` inside a study's creation); never the database's inside a
-    study's.
+    exclusively. Other storages get no lock (behind the gRPC proxy, the proxy's storage
+    arbitrates reservations). A thread that holds a lock may take it again, or any study's lock
+    inside the database's (``open_storage`` inside a study's creation); never the database's
+    inside a study's.
     """
-    held: set[tuple[str, str | None]] = _held.__dict__.setdefault("locks", set())
-    if (url, study_name) in held or (url, None) in held:
-        yield
-        return
-    if study_name is None and any(held_url == url for held_url, _ in held):
-        raise RuntimeError("the database's lock taken inside a study's lock: they could deadlock")
-    held.add((url, study_name))
-    try:
-        with _lock(url, study_name):
+
+    def __init__(self, url: str, study_name: str | None = None, retry_seconds: float = 0) -> None:
+        self.url, self.study_name, self.retry_seconds = url, study_name, retry_seconds
+        self._path = sqlite_path(url)
+        backend = None if self._path else sqlalchemy.engine.make_url(url).get_backend_name()
+        self._postgres = backend == "postgresql"
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """``with lock.held():`` the lock is this thread's."""
+        held: set[tuple[str, str | None]] = _held.__dict__.setdefault("locks", set())
+        url, study_name = self.url, self.study_name
+        if (url, study_name) in held or (url, None) in held:
             yield
-    finally:
-        held.discard((url, study_name))
+            return
+        if study_name is None and any(held_url == url for held_url, _ in held):
+            raise RuntimeError(
+                "the database's lock taken inside a study's lock: they could deadlock"
+            )
+        held.add((url, study_name))
+        try:
+            with self._take():
+                yield
+        finally:
+            held.discard((url, study_name))
 
-
-@contextmanager
-def _lock(url: str, study_name: str | None) -> Iterator[None]:
-    path = sqlite_path(url)
-    if path is not None:
-        _require_folder(path)
-        with open(lock_path(path), "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
+    @contextmanager
+    def _take(self) -> Iterator[None]:
+        if self._path is not None:
+            _require_folder(self._path)
+            with open(lock_path(self._path), "a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+        elif self._postgres:
+            # The database's key is the one every lock took before studies had their own.
+            database = _advisory_key("lenet-search study lock")
+            locks = [("lock", database)]
+            if self.study_name is not None:
+                study = _advisory_key(f"study {self.study_name}")
+                locks = [("lock_shared", database), ("lock", study)]
+            connection = self._locked(locks)
             try:
                 yield
             finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-    elif sqlalchemy.engine.make_url(url).get_backend_name() == "postgresql":
-        # The database's key is the one every lock took before studies had their own.
-        database = _advisory_key("lenet-search study lock")
-        locks = [("lock", database)]
-        if study_name is not None:
-            locks = [("lock_shared", database), ("lock", _advisory_key(f"study {study_name}"))]
-        with _lock_engine(url).connect() as connection:
-            for kind, key in locks:
-                query = sqlalchemy.text(f"SELECT pg_advisory_{kind}(:key)")
-                connection.execute(query, {"key": key})
+                try:  # unlocked, and back to the pool for the next lock
+                    connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock_all()"))
+                    connection.close()
+                except sqlalchemy.exc.DBAPIError:
+                    connection.invalidate()  # the server went away: the locks went with it
+        else:
+            yield
+
+    def _locked(self, locks: list[tuple[str, int]]) -> sqlalchemy.engine.Connection:
+        """A connection holding the advisory ``locks``, waiting ``retry_seconds`` for a server
+        that cannot be reached."""
+
+        def lock() -> sqlalchemy.engine.Connection:
+            connection = _lock_engine(self.url).connect()
             try:
-                yield
-            finally:
-                # Unlocked, not closed: the connection goes back to the pool for the next lock.
-                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock_all()"))
-    else:
-        yield
+                for kind, key in locks:
+                    query = sqlalchemy.text(f"SELECT pg_advisory_{kind}(:key)")
+                    connection.execute(query, {"key": key})
+            except Exception:
+                connection.invalidate()
+                raise
+            return connection
+
+        def away(e: Exception) -> DatabaseAway:
+            return DatabaseAway.after(display_url(self.url), self.retry_seconds, e)
+
+        return retried(lock, seconds=self.retry_seconds, transient=is_connection_lost, away=away)
+
+
+def study_lock(url: str, study_name: str | None = None) -> AbstractContextManager[None]:
+    """``StudyLock(url, study_name).held()``: for a lock taken once."""
+    return StudyLock(url, study_name).held()
 
 
 def _advisory_key(text: str) -> int:

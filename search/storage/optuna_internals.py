@@ -2,11 +2,11 @@
 below the next major version for them; ``tests/search/storage/test_optuna_internals.py`` fails
 if one changes).
 
-Optuna has no public way to reseed a sampler per trial, to reach a study's storage, its id or a
-trial's, to list the trials whose heartbeat stopped without failing them at once (its own
-``fail_stale_trials`` does not let us give the reason or retry the way we need), or to keep
-records in a study's system attributes (``Study.system_attrs`` is deprecated; the storage's
-methods are public, the study's id is not).
+Optuna has no public way to reseed a sampler per trial, to reach a study's storage, its id, a
+trial's or a trial's study's, to list the trials whose heartbeat stopped without failing them at
+once (its own ``fail_stale_trials`` does not let us give the reason or retry the way we need),
+or to keep records in a study's system attributes (``Study.system_attrs`` is deprecated; the
+storage's methods are public, the study's id is not).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
+import sqlalchemy
 
 
 def storage_of(study: optuna.Study) -> optuna.storages.BaseStorage:
@@ -35,8 +36,26 @@ def set_study_system_attr(study: optuna.Study, key: str, value: Any) -> None:
     storage_of(study).set_study_system_attr(study._study_id, key, value)
 
 
+def trial_study_id(storage: optuna.storages.BaseStorage, trial_id: int) -> int:
+    """The id of the study a trial of an RDB storage is in (Optuna has no call for it; its
+    trials table says)."""
+    rdb = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in its cache
+    query = sqlalchemy.text("SELECT study_id FROM trials WHERE trial_id = :trial_id")
+    with rdb.engine.connect() as connection:
+        return connection.execute(query, {"trial_id": trial_id}).scalar_one()
+
+
+def has_heartbeats(study: optuna.Study) -> bool:
+    """Whether the study's storage records heartbeats (an RDB storage opened with them; Optuna's
+    gRPC proxy has no heartbeat calls)."""
+    return optuna.storages._heartbeat.is_heartbeat_enabled(storage_of(study))
+
+
 def stale_trial_ids(study: optuna.Study) -> list[int]:
-    """RUNNING trials whose last heartbeat is older than the storage's grace period."""
+    """RUNNING trials whose last heartbeat is older than the storage's grace period (none where
+    the storage records no heartbeats)."""
+    if not has_heartbeats(study):
+        return []
     return storage_of(study)._get_stale_trial_ids(study._study_id)
 
 

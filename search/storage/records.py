@@ -3,7 +3,7 @@
 Optuna keeps free-form user attributes on studies and trials. lenet-search writes the keys below
 and nobody else spells them (optuna-dashboard keeps its own keys in ``_system_attrs.py`` the same
 way), so the run, ``trials``, ``best``, ``export``, the report and the dashboard read one thing
-one way. Nothing here imports TensorFlow.
+one way.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ RETRY_OF = "retry_of"  # on a retry: the number of the trial whose worker died
 OVER_BUDGET = "over_budget"  # why a trial was pruned before training: over the size budget
 WARM_START_FROM = "warm_start_from"  # an enqueued warm start: '<study> trial <number>'
 
-# --- the objective's value -------------------------------------------------------------------
-# Its name in Optuna and optuna-dashboard (set with study.set_metric_names).
+# --- the objective's value: its name in Optuna and optuna-dashboard (study.set_metric_names) --
 METRIC_NAME = "val_accuracy"  # the best epoch's accuracy on the validation split
 
 # --- study attributes -------------------------------------------------------------------------
@@ -56,6 +55,7 @@ SETTINGS_CHANGES = "settings_changes"  # what changed at each resume with --allo
 CONFIG = "config"  # the resolved settings, from which `worker` rebuilds the config
 DATA = "data"  # what the data was: sizes, class names, input shape, fingerprint
 WARM_START = "warm_start"  # the earlier study's trials enqueued first, and those left out
+N_TRIALS = "n_trials"  # what the latest `run` or `worker` fills the study to: the proxy's limit
 _TEST_PREFIX = "test_evaluation_trial_"  # + trial number: the one use of the test split
 _REPEAT_PREFIX = "repeat_trial_"  # + trial number: `best --repeat`
 _ENSEMBLE_PREFIX = "ensemble_evaluation_"  # + member numbers: each ensemble's one test use

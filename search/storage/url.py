@@ -7,7 +7,10 @@ from pathlib import Path
 import sqlalchemy.engine
 import sqlalchemy.exc
 
-URL_HELP = "use sqlite:///path/to/file.db or postgresql://user:password@host/database"
+URL_HELP = (
+    "use sqlite:///path/to/file.db, postgresql://user:password@host/database, or "
+    "grpc://host:port for a `lenet-search storage-proxy`"
+)
 # PostgreSQL goes through psycopg 3, the `postgres` extra; SQLAlchemy's plain "postgresql://"
 # would look for psycopg2.
 POSTGRES_DRIVER = "postgresql+psycopg"
@@ -27,6 +30,9 @@ def resolve_storage_url(url: str, base_dir: Path) -> str:
     Raises:
         ValueError: the URL cannot be parsed, or its database's driver is not installed.
     """
+    if url.startswith(GRPC_SCHEME):
+        grpc_address(url)  # checks its form
+        return url
     try:
         parsed = sqlalchemy.engine.make_url(url)
         if parsed.drivername in ("postgresql", "postgres"):
@@ -52,6 +58,23 @@ def resolve_storage_url(url: str, base_dir: Path) -> str:
         if not path.is_absolute():
             return parsed.set(database=str(base_dir / path)).render_as_string(hide_password=False)
     return url
+
+
+GRPC_SCHEME = "grpc://"
+
+
+def grpc_address(url: str) -> tuple[str, int] | None:
+    """(host, port) of a ``grpc://host:port`` URL (a storage proxy), or None for others.
+
+    Raises:
+        ValueError: a grpc:// URL without a host and a port.
+    """
+    if not url.startswith(GRPC_SCHEME):
+        return None
+    host, _, port = url.removeprefix(GRPC_SCHEME).rstrip("/").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'"{url}" is not a storage proxy\'s address; use grpc://host:port')
+    return host, int(port)
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -79,8 +79,9 @@ def test_bad_input_is_one_error_line(finished_study: Path, tmp_path: Path, capsy
         f'no study named "other" in {url}; studies there: "tiny"'
     )
     assert error_of(capsys, "best", "--storage", "nonsense", "--study-name", "x") == (
-        '--storage "nonsense" is not a database URL; use sqlite:///path/to/file.db '
-        "or postgresql://user:password@host/database"
+        '--storage "nonsense" is not a database URL; use sqlite:///path/to/file.db, '
+        "postgresql://user:password@host/database, or grpc://host:port for a "
+        "`lenet-search storage-proxy`"
     )
     assert error_of(capsys, "best") == "give a study file, or --storage URL and --study-name NAME"
     existing = tmp_path / "existing"

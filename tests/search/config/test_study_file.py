@@ -293,7 +293,10 @@ BAD_STUDIES = [
     ),
     (
         {"run": {"threads": 2}},
-        "[run] threads is not a known key; known: trials_per_worker, workers, trial_pictures",
+        (
+            "[run] threads is not a known key; known: trials_per_worker, workers, "
+            "trial_pictures, storage_retry_seconds"
+        ),
     ),
     (
         {"pruner": {"kind": "random"}},
@@ -365,8 +368,9 @@ BAD_STUDIES = [
     ),
     (
         {"study": {"storage": "not a url"}},
-        '[study] storage: "not a url" is not a database URL; use sqlite:///path/to/file.db '
-        "or postgresql://user:password@host/database",
+        '[study] storage: "not a url" is not a database URL; use sqlite:///path/to/file.db, '
+        "postgresql://user:password@host/database, or grpc://host:port for a "
+        "`lenet-search storage-proxy`",
     ),
 ]
 

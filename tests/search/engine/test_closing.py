@@ -9,7 +9,6 @@ from search.engine.closing import (
     EVALUATIONS,
     Closing,
     closing_seconds,
-    last_start,
     typical_trial_seconds,
 )
 from search.storage import records
@@ -73,6 +72,5 @@ def test_the_student_takes_as_many_of_the_best_trials_epochs(study: optuna.Study
 def test_trials_stop_starting_a_trial_and_a_student_before_the_deadline(
     study: optuna.Study,
 ) -> None:
-    assert last_start(study, 1000.0, None) == 1000.0  # `worker`: its own deadline
     closing = Closing(True, None, 5)
-    assert last_start(study, 1000.0, closing) == 1000 - 40 - closing_seconds(study, closing)
+    assert closing.last_start(study, 1000.0) == 1000 - 40 - closing_seconds(study, closing)

@@ -15,9 +15,9 @@ from search.dashboard.pictures import (
     CURVES_FILE,
 )
 from search.data.loading import load_dataset
-from search.engine.events import Progress
 from search.engine.objective import BestEpoch, Objective
 from search.engine.training import EpochResult
+from search.scheduler.events import Progress
 from search.storage import records
 from search.storage.artifacts import open_artifact_store
 from tests.helpers import DecidedPruner, write_study

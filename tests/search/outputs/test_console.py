@@ -2,8 +2,8 @@
 
 import io
 
-from search.engine.events import TrialOutcome
 from search.outputs.console import ConsoleProgress
+from search.scheduler.events import TrialOutcome
 from search.storage.trials import StudyTally
 
 

@@ -10,10 +10,12 @@ from optuna.trial import TrialState
 
 from search.storage.optuna_internals import (
     grace_period,
+    has_heartbeats,
     reseed_tpe,
     stale_trial_ids,
     storage_of,
     trial_id,
+    trial_study_id,
 )
 
 
@@ -56,3 +58,16 @@ def test_reseeding_tpe_repeats_its_draws() -> None:
 
     assert first_draws(7) == first_draws(7)
     assert first_draws(7) != first_draws(8)
+
+
+def test_a_trials_study_and_whether_a_storage_has_heartbeats(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    plain = optuna.create_study(study_name="a", storage=url)
+    beating = optuna.create_study(
+        study_name="b",
+        storage=optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=2),
+    )
+    trial = beating.ask()
+    assert trial_study_id(storage_of(plain), trial_id(trial)) == beating._study_id
+    assert has_heartbeats(beating) and not has_heartbeats(plain)
+    assert stale_trial_ids(plain) == []

@@ -23,13 +23,19 @@ def test_postgresql_urls_get_psycopg_3() -> None:
     [
         (
             "not a url",
-            '"not a url" is not a database URL; use sqlite:///path/to/file.db or '
-            "postgresql://user:password@host/database",
+            '"not a url" is not a database URL; use sqlite:///path/to/file.db, '
+            "postgresql://user:password@host/database, or grpc://host:port for a "
+            "`lenet-search storage-proxy`",
         ),
         (
             "oracle2://h/db",
             '"oracle2://h/db" names an unknown kind of database "oracle2"; use '
-            "sqlite:///path/to/file.db or postgresql://user:password@host/database",
+            "sqlite:///path/to/file.db, postgresql://user:password@host/database, or "
+            "grpc://host:port for a `lenet-search storage-proxy`",
+        ),
+        (
+            "grpc://proxyhost",
+            '"grpc://proxyhost" is not a storage proxy\'s address; use grpc://host:port',
         ),
         (
             "mysql://u:secret@host/db",

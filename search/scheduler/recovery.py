@@ -16,15 +16,15 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
+from search.scheduler.handle import StudyHandle
 from search.storage import records
-from search.storage.database import study_lock
 from search.storage.optuna_internals import grace_period, stale_trial_ids, storage_of
 
 
-def recover_stale_trials(study: optuna.Study, storage_url: str) -> list[int]:
+def recover_stale_trials(handle: StudyHandle) -> list[int]:
     """Fail and retry every trial whose worker stopped sending heartbeats; their numbers."""
-    recovered = []
-    with study_lock(storage_url, study.study_name):  # one worker recovers each trial, once
+    recovered, study = [], handle.study
+    with handle.lock.held():  # one worker recovers each trial, once
         for trial_id in stale_trial_ids(study):
             reason = (
                 f"its worker sent no heartbeat for over {grace_period(study)} s "

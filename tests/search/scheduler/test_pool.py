@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, command, start, write_study
-
-
-def states(database: Path) -> dict[str, int]:
-    """Trials by state; none while the database or its tables are not made yet."""
-    if not database.exists():
-        return {}
-    try:
-        with sqlite3.connect(database) as db:
-            rows = db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    return dict(rows)
+from tests.helpers import ROOT, command, start, states, write_study
+from tests.postgres import Server, pg_states
+from tests.stubs import made_study, run_instant_pool, slow_objective
 
 
 def quick_study(folder: Path, n_trials: int, workers: int = 1) -> Path:
@@ -86,49 +78,10 @@ def test_a_worker_is_replaced_after_its_trials_per_worker(
     run_instant_pool(made, config, workers=2, trials=7)
     assert states(tmp_path / "tiny.db") == {"COMPLETE": 7}
     per_process: dict[str, int] = {}
-    for trial in made.trials:
+    for trial in made.study.trials:
         worker = trial.user_attrs["worker"]
         per_process[worker] = per_process.get(worker, 0) + 1
     assert len(per_process) >= 4 and max(per_process.values()) <= 2
-
-
-def made_study(study_file: Path) -> tuple:
-    """The study of ``study_file`` made as `run` makes it, and its config."""
-    from search.config.study_file import load_config
-    from search.data.loading import load_dataset
-    from search.engine.study import create_or_resume_study
-    from search.storage.artifacts import open_artifact_store
-
-    config = load_config(study_file)
-    store = open_artifact_store(config.study.artifacts, create=True)
-    return create_or_resume_study(config, load_dataset(config.data), store), config
-
-
-def run_instant_pool(  # noqa: ANN201
-    study,
-    config,
-    workers: int,
-    trials: int,
-    factory=None,
-    progress=None,  # noqa: ANN001
-):
-    """The worker pool on ``study`` with a stub objective (``factory``; by default trials of
-    milliseconds, tests/stubs.py): the scheduler alone, in real processes on a real database."""
-    from search.engine.events import Progress
-    from search.engine.plan import plan_workers
-    from search.engine.pool import run_worker_pool
-    from tests.stubs import instant_objective
-
-    run_worker_pool(
-        study,
-        config,
-        plan_workers(workers, trials),
-        precision="float32",
-        trials_left=trials,
-        deadline=None,
-        progress=progress or Progress(),
-        objective_factory=factory or instant_objective,
-    )
 
 
 @pytest.mark.slow
@@ -169,18 +122,6 @@ def test_ctrl_c_stops_every_worker_and_the_study_resumes(
     resumed = command("run", str(study_file), "--allow-changes", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert states(database) == {"FAIL": 2, "COMPLETE": 6}
-
-
-def pg_states(url: str) -> dict[str, int]:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sqlalchemy.text("SELECT state, COUNT(*) FROM trials GROUP BY state")
-        ).fetchall()
-    engine.dispose()
-    return {state: n for state, n in rows}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -264,9 +205,8 @@ def test_a_worker_stopped_past_the_grace_period_drops_its_trial_and_the_retry_st
     # swap): the other worker fails its trial and retries it; woken, it drops the trial.
     import fcntl
 
-    from search.engine.events import Progress
+    from search.scheduler.events import Progress
     from search.storage.database import lock_path
-    from tests.stubs import slow_objective
 
     study = {"heartbeat_interval": 1, "grace_period": 3}
     run = {"workers": 2, "trials_per_worker": 100}
@@ -312,7 +252,7 @@ def test_a_worker_stopped_past_the_grace_period_drops_its_trial_and_the_retry_st
     freezer.start()
     run_instant_pool(made, config, workers=2, trials=4, factory=slow_objective, progress=Notes())
     freezer.join(timeout=60)
-    trials = made.get_trials()
+    trials = made.study.get_trials()
     by_state = {s: [t for t in trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
     assert len(by_state["COMPLETE"]) == 4 and len(trials) == 5, [
         (t.number, t.state) for t in trials
@@ -345,3 +285,73 @@ def training_trials(url: str) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def test_two_workers_ride_out_a_database_restart_and_thirty_seconds_without_it(
+    tmp_path: Path, image_folder: Path, own_postgres: Server, capfd: pytest.CaptureFixture
+) -> None:
+    url = own_postgres.url
+    made, config = made_study(
+        write_study(tmp_path, n_trials=10, study={"storage": url}, run={"workers": 2})
+    )
+    outages: list[str] = []
+
+    def take_the_database_away() -> None:
+        while pg_states(url).get("COMPLETE", 0) < 2:
+            time.sleep(0.1)
+        own_postgres.restart()  # `pg_ctl restart -m fast`: every connection dropped
+        outages.append(f"restarted with {pg_states(url)}")
+        while pg_states(url).get("COMPLETE", 0) < 5:
+            time.sleep(0.1)
+        own_postgres.stop()
+        time.sleep(30)
+        own_postgres.start()
+        outages.append(f"away for 30 s, back with {pg_states(url)}")
+
+    outage = threading.Thread(target=take_the_database_away)
+    outage.start()
+    trials = partial(slow_objective, seconds=1)
+    run_instant_pool(made, config, workers=2, trials=10, factory=trials)
+    outage.join()
+    print(*outages, sep="\n")
+    assert len(outages) == 2 and "RUNNING" in outages[1]  # both outages came mid-trial
+    assert pg_states(url) == {"COMPLETE": 10}
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_database_away_past_the_retry_window_stops_the_workers_with_one_line(
+    tmp_path: Path, image_folder: Path, own_postgres: Server
+) -> None:
+    from search.errors import LenetSearchError
+
+    url = own_postgres.url.replace("postgres@", "postgres:secret@")  # trusted, shown hidden
+    study = {"storage": url, "heartbeat_interval": 1, "grace_period": 2}
+    run = {"workers": 2, "storage_retry_seconds": 3}
+    made, config = made_study(write_study(tmp_path, n_trials=6, study=study, run=run))
+    trials = partial(slow_objective, seconds=1)
+
+    def stop_mid_study() -> None:
+        while pg_states(url).get("COMPLETE", 0) < 2:
+            time.sleep(0.1)
+        own_postgres.stop()
+
+    outage = threading.Thread(target=stop_mid_study)
+    outage.start()
+    with pytest.raises(LenetSearchError) as stopped:
+        run_instant_pool(made, config, workers=2, trials=6, factory=trials)
+    outage.join()
+    shown = url.replace(":secret@", ":***@")
+    assert re.fullmatch(
+        rf"the study database {re.escape(shown)} could not be reached for 3 s "
+        r"\(connection failed: .+\)"
+        # when the worker that said it first was in a trial:
+        r"(; trial \d+ is left RUNNING, for another worker to retry once its heartbeat is stale)?",
+        str(stopped.value),
+    )
+    own_postgres.start()
+    left = pg_states(url)
+    assert left.get("RUNNING", 0) >= 1 and set(left) <= {"COMPLETE", "RUNNING"}
+    time.sleep(2)  # past the grace period: the next run recovers them
+    made, config = made_study(write_study(tmp_path, n_trials=6, study=study, run=run))
+    run_instant_pool(made, config, workers=2, trials=6 - left["COMPLETE"], factory=trials)
+    assert pg_states(url) == {"COMPLETE": 6, "FAIL": left["RUNNING"]}

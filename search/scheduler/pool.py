@@ -14,15 +14,15 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-import optuna
 from optuna.trial import TrialState
 
-from search.config.settings import StudyConfig
-from search.engine.closing import Closing
-from search.engine.events import (
+from search.errors import LenetSearchError
+from search.runtime import interrupts
+from search.scheduler.events import (
     EpochEnded,
     Noted,
     Progress,
@@ -34,54 +34,49 @@ from search.engine.events import (
     WorkerEvent,
     WorkerRetired,
 )
-from search.engine.plan import WorkerPlan
-from search.engine.recovery import fail_and_retry
-from search.engine.worker import NO_BUDGET
-from search.engine.worker_process import WorkerJob, worker_main
-from search.errors import LenetSearchError
-from search.runtime import interrupts
+from search.scheduler.handle import StudyHandle
+from search.scheduler.plan import WorkerPlan
+from search.scheduler.recovery import fail_and_retry
+from search.scheduler.worker import RunLimits
+from search.scheduler.worker_process import WorkerJob, worker_main
 from search.storage import records
-from search.storage.database import study_lock
 from search.storage.optuna_internals import trial_id
 
 STOP_SECONDS = 60  # how long stopped workers get to record their trials before they are killed
 
 
 def run_worker_pool(
-    study: optuna.Study,
-    config: StudyConfig,
+    handle: StudyHandle,
     plan: WorkerPlan,
-    *,
-    precision: str,
-    trials_left: int | None,
-    deadline: float | None,
+    limits: RunLimits,
     progress: Progress,
+    *,
+    config: Any,
+    open_study: Callable[[Any], StudyHandle],
     objective_factory: Callable[..., Any],
-    closing: Closing | None = None,
 ) -> None:
-    """Run the study's missing trials in ``plan.count`` processes, until they end or a stop
-    signal arrives (``search.runtime.interrupts``). Each process runs the objective that
-    ``objective_factory`` gives it (``WorkerJob.objective_factory``).
+    """Run the study's missing trials in ``plan.count`` processes, within ``limits`` (its
+    budget shared by them all), until they end or a stop signal arrives
+    (``search.runtime.interrupts``). Each process opens the study with ``open_study(config)``
+    and runs the objective that ``objective_factory`` gives it (``WorkerJob``).
 
     Raises:
         LenetSearchError: a worker met a problem in the user's input or environment.
         RuntimeError: a worker crashed (a bug); its traceback is in the message.
     """
     context = multiprocessing.get_context("spawn")
-    budget = context.Value("i", NO_BUDGET if trials_left is None else trials_left)
+    budget = context.Value("i", limits.budget.value)
     watch = _Watch(progress)
     jobs = [
         WorkerJob(
             index,
             config,
-            precision,
             plan.cpus[index],
             plan.threads,
             plan.gpus[index],
-            config.study.n_trials,
-            deadline,
+            replace(limits, budget=None),
+            open_study,
             objective_factory,
-            closing,
         )
         for index in range(plan.count)
     ]
@@ -104,7 +99,7 @@ def run_worker_pool(
     # Ctrl-C in a terminal reaches the workers too; SIGTERM may reach this process alone.
     while not watch.problems and not interrupts.received():
         watch.take(timeout=0.2)
-        _fail_orphans(study, config.study.storage, watch, workers)
+        _fail_orphans(handle, watch, workers)
         for index in sorted(watch.retired):  # it ran its trials_per_worker: a fresh one follows
             if index not in watch.pipes.values():  # all it said is read: its index is free
                 workers[index].join()
@@ -118,7 +113,7 @@ def run_worker_pool(
     for worker in workers:
         worker.join()
     watch.drain()
-    _fail_orphans(study, config.study.storage, watch, workers)
+    _fail_orphans(handle, watch, workers)
     if watch.errors:
         raise LenetSearchError(watch.errors[0])
     if watch.crashes:
@@ -194,7 +189,7 @@ def _stop(workers: list, watch: _Watch) -> None:
             worker.kill()
 
 
-def _fail_orphans(study: optuna.Study, storage_url: str, watch: _Watch, workers: list) -> None:
+def _fail_orphans(handle: StudyHandle, watch: _Watch, workers: list) -> None:
     """Fail the trials that workers which ended (killed, crashed) left RUNNING; retry them once.
 
     Done as soon as a worker's pipe ends, not when the run does: the retry is enqueued while
@@ -205,6 +200,7 @@ def _fail_orphans(study: optuna.Study, storage_url: str, watch: _Watch, workers:
     orphans = {n: i for n, i in watch.running.items() if i in ended}
     if not orphans:
         return
+    study = handle.study
     running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     for number, index in orphans.items():
         del watch.running[number]
@@ -214,7 +210,7 @@ def _fail_orphans(study: optuna.Study, storage_url: str, watch: _Watch, workers:
         code = workers[index].exitcode
         reason = f"its worker process ended without recording it (exit code {code})"
         # Under the lock: a heartbeat's recovery may be failing the same trial.
-        with study_lock(storage_url, study.study_name):
+        with handle.lock.held():
             failed = fail_and_retry(study, trial_id(running[number]), reason)
         if failed is not None:
             epochs_run = running[number].user_attrs.get(records.EPOCHS_RUN)

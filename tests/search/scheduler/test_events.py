@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from search.engine.events import (
+from search.scheduler.events import (
     EpochEnded,
     PipeProgress,
     Progress,
@@ -13,7 +13,7 @@ from search.engine.events import (
     WorkerError,
     WorkerRetired,
 )
-from search.engine.pool import _Watch
+from search.scheduler.pool import _Watch
 
 ENDED = TrialOutcome(7, "COMPLETE", 0.6, 2)
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from search.engine.plan import WORKER_MEMORY_BYTES, plan_workers, visible_gpus
+from search.scheduler.plan import WORKER_MEMORY_BYTES, plan_workers, visible_gpus
 
 CORES = sorted(os.sched_getaffinity(0))
 

@@ -1,7 +1,8 @@
-"""A spawned worker process, from its side: get its objective from the job's factory (for a
-study, ``engine.worker_objective``: TensorFlow started, the data loaded once), run trials.
+"""A spawned worker process, from its side: open the study, get its objective from the job's
+factory (for a study, ``engine.worker_objective``: TensorFlow started, the data loaded once),
+run trials.
 
-It talks to the parent (``search.engine.pool``) only through its end of a pipe; everything else
+It talks to the parent (``search.scheduler.pool``) only through its end of a pipe; everything else
 goes through the study's storage. Its standard error is the parent's: quiet under the CLI
 (``search.runtime.tensorflow.hide_native_output``).
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from search.engine.events import PipeProgress, WorkerCrashed, WorkerError, WorkerRetired
-from search.engine.worker import RunLimits, run_trials
 from search.errors import LenetSearchError
 from search.runtime import interrupts
+from search.scheduler.events import PipeProgress, WorkerCrashed, WorkerError, WorkerRetired
+from search.scheduler.handle import StudyHandle
+from search.scheduler.worker import RunLimits, run_trials
 
 
 @dataclass(frozen=True)
@@ -25,18 +27,17 @@ class WorkerJob:
     """What a spawned worker needs; picklable, so that ``spawn`` can send it."""
 
     index: int
-    config: Any  # the StudyConfig
-    precision: str
+    config: Any  # what the factories read (the StudyConfig); the scheduler does not
     cpus: tuple[int, ...]  # the cores it is pinned to; none: not pinned
-    threads: int  # TensorFlow's threads per op pool
+    threads: int  # the objective's threads per op pool
     gpu: str | None  # the one GPU it sees (CUDA_VISIBLE_DEVICES); None: as the parent does
-    n_trials: int | None
-    deadline: float | None
+    limits: RunLimits  # its budget is replaced by the pool's shared one
+    # config -> the study opened to run trials (engine.study.open_for_trials), called in the
+    # worker; module-level functions (or partials of them), so that they pickle by name.
+    open_study: Callable[[Any], StudyHandle]
     # (job, progress) -> (objective, exceptions that fail a trial only), called in the worker
-    # (a study's: engine.worker_objective.lenet_objective); a module-level function, so that
-    # it pickles by name.
+    # (a study's: engine.worker_objective.lenet_objective).
     objective_factory: Callable[..., tuple[Callable[..., float], tuple]]
-    closing: Any = None  # a Closing: what the run does after its trials
 
 
 def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
@@ -66,16 +67,10 @@ def worker_main(job: WorkerJob, budget: Any, events: Any) -> None:
 
 
 def _work(job: WorkerJob, budget: Any, progress: PipeProgress) -> None:
-    from search.engine.study import load_study_for_trials
-
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
-    config = job.config
     objective, failing = job.objective_factory(job, progress)
-    study = load_study_for_trials(config)
-    limits = RunLimits(
-        job.n_trials, budget, job.deadline, config.run.trials_per_worker, job.closing
-    )
-    ran = run_trials(study, objective, limits, progress, config.study.storage, failing)
+    limits = replace(job.limits, budget=budget)
+    ran = run_trials(job.open_study(job.config), objective, limits, progress, failing)
     if ran == limits.max_trials:
         progress.send(WorkerRetired())  # the pool starts a fresh process in its place

@@ -11,69 +11,39 @@ from __future__ import annotations
 import os
 import resource
 import socket
-import threading
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
-from search.engine.closing import Closing, last_start
-from search.engine.events import Progress, TrialOutcome
-from search.engine.recovery import recover_stale_trials
 from search.errors import LenetSearchError
 from search.runtime import interrupts
+from search.scheduler.events import Progress, TrialOutcome
+from search.scheduler.handle import StudyHandle
+from search.scheduler.heartbeat import Heartbeat
+from search.scheduler.recovery import recover_stale_trials
 from search.storage import records
-from search.storage.database import study_lock
-from search.storage.optuna_internals import storage_of, trial_id
+from search.storage.reconnecting import DatabaseAway
 from search.storage.trials import ACTIVE_STATES
-
-
-class Heartbeat:
-    """While a trial runs (``with Heartbeat(...):``, as Optuna's ``optimize`` runs its own):
-    record its heartbeat every interval, so that the study learns if this worker dies, and
-    recover the trials of workers that did (``engine.recovery``)."""
-
-    def __init__(self, study: optuna.Study, trial: optuna.Trial, storage_url: str) -> None:
-        self._study, self._trial, self._storage_url = study, trial, storage_url
-        self._stop = threading.Event()
-
-    def __enter__(self) -> Heartbeat:
-        storage = storage_of(self._study)
-        beating = trial_id(self._trial)
-        storage.record_heartbeat(beating)  # the first beat before training starts
-        self._thread = threading.Thread(
-            target=self._beat,
-            args=(self._study, beating, self._storage_url, storage.get_heartbeat_interval()),
-            name="heartbeat",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self, study: optuna.Study, beating: int, storage_url: str, interval: int) -> None:
-        while not self._stop.wait(interval):
-            # A database hiccup must not stop the beats: the trial would look dead to others.
-            for step in (
-                lambda: storage_of(study).record_heartbeat(beating),
-                lambda: recover_stale_trials(study, storage_url),
-            ):
-                try:
-                    step()
-                except Exception:  # noqa: BLE001 - tried again at the next beat
-                    pass
-
 
 # The budget of a run that only a timeout ends: more trials than any deadline lets start.
 NO_BUDGET = 2**31 - 1
+
+
+@dataclass
+class Budget:
+    """Trials a run may still start, in one process (the pool shares a multiprocessing.Value)."""
+
+    value: int
+
+    @classmethod
+    def of(cls, trials_left: int | None) -> Budget:
+        return cls(NO_BUDGET if trials_left is None else trials_left)
 
 
 @dataclass
@@ -81,7 +51,7 @@ class RunLimits:
     """When a worker stops starting trials."""
 
     n_trials: int | None  # full with this many COMPLETE, PRUNED or RUNNING; None: no limit
-    budget: Any  # a multiprocessing.Value("i"): trials this run may still start, all workers
+    budget: Any  # a Budget, or the pool's multiprocessing.Value("i"), shared by its workers
     deadline: float | None  # time.time() by which the run should end
     max_trials: int | None = None  # this process stops after running this many
     # What the run does after its trials (`run`'s student), whose time the deadline must leave.
@@ -90,17 +60,26 @@ class RunLimits:
     def may_start(self, study: optuna.Study) -> bool:
         """Whether a trial started now would end in time: before the deadline, with the time
         that what follows needs."""
-        return self.deadline is None or time.time() < last_start(
-            study, self.deadline, self.closing
-        )
+        if self.deadline is None:
+            return True
+        last = self.deadline
+        if self.closing is not None:
+            last = self.closing.last_start(study, self.deadline)
+        return time.time() < last
+
+
+class Closing(Protocol):
+    """What a run does after its trials (``search.engine.closing``): picklable, for workers."""
+
+    def last_start(self, study: optuna.Study, deadline: float) -> float:
+        """The time after which a trial started would end too late for what follows."""
 
 
 def run_trials(
-    study: optuna.Study,
+    handle: StudyHandle,
     objective: Callable[[optuna.Trial], float],
     limits: RunLimits,
     progress: Progress,
-    storage_url: str,
     failing: tuple[type[Exception], ...],
 ) -> int:
     """Reserve, run and record trials until the study or this run's budget is full, or this
@@ -109,21 +88,23 @@ def run_trials(
     ``failing`` exceptions fail their trial (with the message as ``fail_reason``) and the loop
     goes on; any other exception, Ctrl-C included, fails the trial and is raised.
     """
-    ran = 0
+    ran, study = 0, handle.study
     while limits.may_start(study):
         interrupts.check()
         if limits.max_trials is not None and ran >= limits.max_trials:
             break
-        trial = reserve_trial(study, limits, storage_url)
+        trial = reserve_trial(handle, limits)
         if trial is None:
             break
         state, value, reason, error = TrialState.FAIL, None, None, None
         taken = False  # failed as dead by another worker while this one was stopped
-        with Heartbeat(study, trial, storage_url):
+        with Heartbeat(handle, trial):
             try:
                 value, state = objective(trial), TrialState.COMPLETE
             except optuna.TrialPruned:
                 state = TrialState.PRUNED
+            except DatabaseAway as e:  # nothing can be recorded: the trial is left RUNNING
+                raise _left_running(e, trial) from None
             except failing as e:
                 reason = str(e)
             except KeyboardInterrupt as e:
@@ -134,7 +115,11 @@ def run_trials(
                 reason, error = str(e), e
             except Exception as e:  # a bug: record the trial as failed, then let it surface
                 reason, error = f"{type(e).__name__}: {e}", e
-        if taken or not _record_end(study, trial, state, value, reason):
+        try:
+            recorded = not taken and _record_end(study, trial, state, value, reason)
+        except DatabaseAway as e:
+            raise _left_running(e, trial) from None
+        if not recorded:
             # This process was stopped (SIGSTOP, a preempted machine, a long swap) past the
             # grace period: another worker failed its trial and retries it; the retry stands.
             progress.note(
@@ -163,10 +148,18 @@ def run_trials(
     return ran
 
 
-def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> optuna.Trial | None:
+def _left_running(error: DatabaseAway, trial: optuna.Trial) -> DatabaseAway:
+    return DatabaseAway(
+        f"{error}; trial {trial.number} is left RUNNING, for another worker to retry once its "
+        "heartbeat is stale"
+    )
+
+
+def reserve_trial(handle: StudyHandle, limits: RunLimits) -> optuna.Trial | None:
     """A new RUNNING trial, or None when the study is full or this run's budget is spent."""
-    recover_stale_trials(study, storage_url)  # trials of dead workers free their places first
-    with study_lock(storage_url, study.study_name):
+    recover_stale_trials(handle)  # trials of dead workers free their places first
+    study = handle.study
+    with handle.lock.held():
         active = len(study.get_trials(deepcopy=False, states=ACTIVE_STATES))
         # A retry repeats the trial of a worker that died, so it does not spend this run's
         # budget (which stops a run whose every trial fails); study.ask() runs it first.
@@ -180,7 +173,10 @@ def reserve_trial(study: optuna.Study, limits: RunLimits, storage_url: str) -> o
         with warnings.catch_warnings():
             # Optuna warns that heartbeats belong to Study.optimize; ours are run by Heartbeat.
             warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
-            return study.ask()
+            try:
+                return study.ask()
+            except KeyError:  # behind the storage proxy, which arbitrates: the study is full
+                return None
 
 
 def _record_end(

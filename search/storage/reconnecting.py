@@ -1,0 +1,119 @@
+"""An Optuna RDB storage that rides out its database going away for a while: a restart, a
+failover, a managed database's maintenance window.
+
+Every storage call a worker makes (reserve, report, heartbeat, tell, user attributes) is tried
+again while the database cannot be reached, for ``retry_seconds`` (``storage.retry``); then the
+worker stops with one line, and the trial it was running is left RUNNING for another worker to
+recover once its heartbeat is stale. A dropped connection rolls its transaction back, so a
+call tried again does not write twice, with one gap: a commit whose reply was lost with the
+connection is done again (a trial made twice, the second left RUNNING until its recovery).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+import sqlalchemy.exc
+
+from search.errors import StorageError
+from search.storage.retry import failing_fast, retried
+
+# The calls tried again: every call of Optuna's storage interface that reaches the database,
+# and the private ones its cache (``optuna/storages/_cached_storage.py``) makes instead.
+RETRIED_CALLS = (
+    "create_new_study",
+    "delete_study",
+    "set_study_user_attr",
+    "set_study_system_attr",
+    "get_study_id_from_name",
+    "get_study_name_from_id",
+    "get_study_directions",
+    "get_study_user_attrs",
+    "get_study_system_attrs",
+    "get_all_studies",
+    "create_new_trial",
+    "set_trial_param",
+    "get_trial_id_from_study_id_trial_number",
+    "get_trial_number_from_id",
+    "get_trial_param",
+    "set_trial_state_values",
+    "set_trial_intermediate_value",
+    "set_trial_user_attr",
+    "set_trial_system_attr",
+    "get_trial",
+    "get_trial_params",
+    "get_trial_user_attrs",
+    "get_trial_system_attrs",
+    "get_all_trials",
+    "get_n_trials",
+    "get_best_trial",
+    "record_heartbeat",
+    "_get_stale_trial_ids",
+    "_create_new_trial",
+    "_get_trials",
+    "_get_best_trial_id",
+    "_set_trial_param",
+)
+
+
+class DatabaseAway(StorageError):
+    """The study's database could not be reached for the whole retry window."""
+
+    @classmethod
+    def after(cls, display_url: str, seconds: float, error: Exception) -> DatabaseAway:
+        cause = error.__cause__ or error  # what Optuna wrapped
+        cause = getattr(cause, "orig", None) or cause  # the driver's own words, not SQLAlchemy's
+        line = str(cause).strip().splitlines()[0]
+        return cls(
+            f"the study database {display_url} could not be reached for {seconds:g} s ({line})"
+        )
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` (or what Optuna wrapped in it) says the database cannot be reached,
+    rather than that a query was wrong."""
+    if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
+        error = error.__cause__
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError))
+
+
+class ReconnectingRDBStorage(optuna.storages.RDBStorage):
+    """``RDBStorage`` whose calls wait up to ``retry_seconds`` for the database to come back.
+
+    A subclass, not a wrapper, so that Optuna still sees an RDB storage with heartbeats (it
+    wraps it in its cache, and checks ``isinstance`` for heartbeats). Calls made inside a
+    retried call (RDBStorage calls itself) are not retried again on their own.
+    """
+
+    def __init__(self, url: str, *, retry_seconds: float, display: str, **kwargs: Any) -> None:
+        self.retry_seconds, self._display = retry_seconds, display
+        super().__init__(url, **kwargs)
+
+    def _retried(self, call: Callable[[], Any]) -> Any:
+        def away(e: Exception) -> DatabaseAway:
+            return DatabaseAway.after(self._display, self.retry_seconds, e)
+
+        def once() -> Any:
+            with failing_fast():  # the calls it makes in turn are retried with it
+                return call()
+
+        return retried(once, seconds=self.retry_seconds, transient=is_connection_lost, away=away)
+
+
+def _retrying(name: str) -> Callable[..., Any]:
+    plain = getattr(optuna.storages.RDBStorage, name)
+
+    @functools.wraps(plain)
+    def call(self: ReconnectingRDBStorage, *args: Any, **kwargs: Any) -> Any:
+        return self._retried(lambda: plain(self, *args, **kwargs))
+
+    return call
+
+
+for _name in RETRIED_CALLS:
+    setattr(ReconnectingRDBStorage, _name, _retrying(_name))
