@@ -76,7 +76,7 @@ def open_storage(
     """
     address = grpc_address(url)
     if address is not None:
-        return open_proxy(url, *address)
+        return open_proxy(url, *address, retry_seconds=retry_seconds or 0)
     path = sqlite_path(url)
     if path is not None:
         # SQLite takes an empty file for an empty database (`sqlite3 x.db` leaves one behind).

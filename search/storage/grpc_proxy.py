@@ -7,6 +7,7 @@ from __future__ import annotations
 import optuna
 
 from search.errors import StorageError
+from search.storage.reconnecting import Reconnecting, retry_calls
 
 READY_SECONDS = 10  # how long a command waits for the proxy to answer before it says so
 # A trial system attribute a worker behind the proxy beats with (Optuna's gRPC API has no
@@ -14,21 +15,48 @@ READY_SECONDS = 10  # how long a command waits for the proxy to answer before it
 HEARTBEAT_ATTR = "lenet-search:heartbeat"
 
 
-class ProxyStorage(optuna.storages.GrpcStorageProxy):
-    """Optuna's gRPC client, which also knows its URL (for messages, as ``RDBStorage.url``)."""
+class ProxyStorage(Reconnecting, optuna.storages.GrpcStorageProxy):
+    """Optuna's gRPC client, which knows its URL (for messages, as ``RDBStorage.url``) and
+    waits ``retry_seconds`` for a proxy that went away (restarted, say)."""
 
-    def __init__(self, url: str, host: str, port: int) -> None:
-        self.url = url
+    def __init__(self, url: str, host: str, port: int, retry_seconds: float) -> None:
+        self.url, self.display, self.retry_seconds = url, url, retry_seconds
         super().__init__(host=host, port=port)
 
 
-def open_proxy(url: str, host: str, port: int) -> ProxyStorage:
-    """The proxy at ``host:port``, once it answers.
+retry_calls(
+    ProxyStorage,
+    (
+        "create_new_study",
+        "delete_study",
+        "set_study_user_attr",
+        "set_study_system_attr",
+        "get_study_id_from_name",
+        "get_study_name_from_id",
+        "get_study_directions",
+        "get_study_user_attrs",
+        "get_study_system_attrs",
+        "get_all_studies",
+        "create_new_trial",
+        "set_trial_param",
+        "get_trial_id_from_study_id_trial_number",
+        "set_trial_state_values",
+        "set_trial_intermediate_value",
+        "set_trial_user_attr",
+        "set_trial_system_attr",
+        "get_trial",
+        "get_all_trials",
+    ),
+)
+
+
+def open_proxy(url: str, host: str, port: int, retry_seconds: float) -> ProxyStorage:
+    """The proxy at ``host:port``, once it answers; later calls wait ``retry_seconds`` for it.
 
     Raises:
         StorageError: nothing answered there within READY_SECONDS.
     """
-    storage = ProxyStorage(url, host, port)
+    storage = ProxyStorage(url, host, port, retry_seconds)
     try:
         storage.wait_server_ready(timeout=READY_SECONDS)
     except ConnectionError:

@@ -1,4 +1,4 @@
-"""An Optuna RDB storage that rides out its database going away for a while: a restart, a
+"""Optuna storages that ride out their server going away for a while: a restart, a
 failover, a managed database's maintenance window.
 
 Every storage call a worker makes (reserve, report, heartbeat, tell, user attributes) is tried
@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import grpc
 import optuna
 import sqlalchemy.exc
 
@@ -79,24 +80,22 @@ def is_connection_lost(error: BaseException) -> bool:
         error = error.__cause__
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, grpc.RpcError):  # the storage proxy (storage.grpc_proxy)
+        return error.code() == grpc.StatusCode.UNAVAILABLE
     return isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError))
 
 
-class ReconnectingRDBStorage(optuna.storages.RDBStorage):
-    """``RDBStorage`` whose calls wait up to ``retry_seconds`` for the database to come back.
+class Reconnecting:
+    """What a storage class mixes in, before Optuna's, to wait up to ``retry_seconds`` for its
+    server: the calls that ``retry_calls`` names are tried again while it cannot be reached.
+    Calls made inside a retried call (a storage calls itself) are not retried on their own."""
 
-    A subclass, not a wrapper, so that Optuna still sees an RDB storage with heartbeats (it
-    wraps it in its cache, and checks ``isinstance`` for heartbeats). Calls made inside a
-    retried call (RDBStorage calls itself) are not retried again on their own.
-    """
-
-    def __init__(self, url: str, *, retry_seconds: float, display: str, **kwargs: Any) -> None:
-        self.retry_seconds, self._display = retry_seconds, display
-        super().__init__(url, **kwargs)
+    retry_seconds: float
+    display: str  # the URL, its password hidden
 
     def _retried(self, call: Callable[[], Any]) -> Any:
         def away(e: Exception) -> DatabaseAway:
-            return DatabaseAway.after(self._display, self.retry_seconds, e)
+            return DatabaseAway.after(self.display, self.retry_seconds, e)
 
         def once() -> Any:
             with failing_fast():  # the calls it makes in turn are retried with it
@@ -105,15 +104,30 @@ class ReconnectingRDBStorage(optuna.storages.RDBStorage):
         return retried(once, seconds=self.retry_seconds, transient=is_connection_lost, away=away)
 
 
-def _retrying(name: str) -> Callable[..., Any]:
-    plain = getattr(optuna.storages.RDBStorage, name)
+def retry_calls(cls: type, names: tuple[str, ...]) -> None:
+    """Make ``cls``'s calls ``names`` (of the Optuna storage it subclasses) retried."""
 
-    @functools.wraps(plain)
-    def call(self: ReconnectingRDBStorage, *args: Any, **kwargs: Any) -> Any:
-        return self._retried(lambda: plain(self, *args, **kwargs))
+    def retrying(plain: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(plain)
+        def call(self: Reconnecting, *args: Any, **kwargs: Any) -> Any:
+            return self._retried(lambda: plain(self, *args, **kwargs))
 
-    return call
+        return call
+
+    for name in names:
+        setattr(cls, name, retrying(getattr(cls, name)))
 
 
-for _name in RETRIED_CALLS:
-    setattr(ReconnectingRDBStorage, _name, _retrying(_name))
+class ReconnectingRDBStorage(Reconnecting, optuna.storages.RDBStorage):
+    """``RDBStorage`` whose calls wait up to ``retry_seconds`` for the database to come back.
+
+    A subclass, not a wrapper, so that Optuna still sees an RDB storage with heartbeats (it
+    wraps it in its cache, and checks ``isinstance`` for heartbeats).
+    """
+
+    def __init__(self, url: str, *, retry_seconds: float, display: str, **kwargs: Any) -> None:
+        self.retry_seconds, self.display = retry_seconds, display
+        super().__init__(url, **kwargs)
+
+
+retry_calls(ReconnectingRDBStorage, RETRIED_CALLS)

@@ -15,6 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from search.cli.main import main
 from tests.helpers import ROOT, command, copy_of, error_of, start, stored_study, write_study
 from tests.postgres import free_port
 
@@ -278,9 +279,10 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
         ).fetchall()
     assert reasons == [('"interrupted (Ctrl-C)"',)]
 
-    resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
-    assert resumed.returncode == 0, resumed.stderr
-    assert _count(database, "COMPLETE") == completed + 1
+    if (stop, copies) == (signal.SIGINT, 1):  # the study it leaves is the same after each
+        resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
+        assert resumed.returncode == 0, resumed.stderr
+        assert _count(database, "COMPLETE") == completed + 1
 
 
 def _training(database: Path) -> int:
@@ -330,7 +332,9 @@ def test_sigterm_while_run_starts_is_an_interrupt(tmp_path: Path, image_folder: 
 
 
 @pytest.mark.slow
-def test_worker_joins_a_study_from_its_storage_alone(tmp_path: Path, image_folder: Path) -> None:
+def test_worker_joins_a_study_from_its_storage_alone(
+    tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
+) -> None:
     study_file = write_study(tmp_path, n_trials=2)
     assert command("run", str(study_file), "--quiet").returncode == 0
     url = f"sqlite:///{tmp_path}/tiny.db"
@@ -351,10 +355,10 @@ def test_worker_joins_a_study_from_its_storage_alone(tmp_path: Path, image_folde
     image = next((image_folder / "vertical").glob("*.png"))
     image.write_bytes((image_folder / "circle" / "0.png").read_bytes())
     before = (tmp_path / "tiny.db").read_bytes()
-    refused = command("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "8")
-    assert refused.returncode == 2
-    assert refused.stderr.endswith(
-        'the data of study "tiny" changed since the study was made: 1 file changed '
+    assert main(["worker", "--storage", url, "--study-name", "tiny", "--n-trials", "8"]) == 2
+    refused = capsys.readouterr().err  # in this process: the header, then the error
+    assert refused.endswith(
+        'Error: the data of study "tiny" changed since the study was made: 1 file changed '
         f"(vertical/{image.name}). Pass --allow-changes to go on with the new settings and "
         "data, or give the study another [study] name\n"
     )

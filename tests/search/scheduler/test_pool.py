@@ -118,9 +118,8 @@ def test_ctrl_c_stops_every_worker_and_the_study_resumes(
         ).fetchall()
     assert reasons == [('"interrupted (Ctrl-C)"',)] * 2
 
-    write_study(tmp_path, n_trials=6, search_space={"epochs": 1}, run={"workers": 2})  # same file
-    resumed = command("run", str(study_file), "--allow-changes", "--quiet")
-    assert resumed.returncode == 0, resumed.stderr
+    made, config = made_study(study_file)  # resumed: the scheduler alone, trials of no time
+    run_instant_pool(made, config, workers=2, trials=6)
     assert states(database) == {"FAIL": 2, "COMPLETE": 6}
 
 
@@ -153,47 +152,42 @@ def worker_pids(parent: int) -> list[int]:
     return pids
 
 
-@pytest.mark.slow
 def test_a_killed_workers_trial_fails_with_a_reason_and_its_retry_completes(
     tmp_path: Path, image_folder: Path, postgres_url: str
 ) -> None:
+    # The pool's own workers (trials of 4 s, tests/stubs.py), one SIGKILLed mid-trial.
     import optuna
 
-    study_file = write_study(
-        tmp_path,
-        n_trials=4,
-        study={"storage": postgres_url, "heartbeat_interval": 1, "grace_period": 3},
-        search_space={"epochs": 60},
-        run={"workers": 2},
-    )
-    process = start("run", str(study_file))
-    try:
-        deadline = time.monotonic() + 240
-        # Kill mid-training, once every parameter is sampled: a trial killed while it is still
+    study = {"storage": postgres_url, "heartbeat_interval": 1, "grace_period": 3}
+    run = {"workers": 2, "trials_per_worker": 100}
+    made, config = made_study(write_study(tmp_path, n_trials=4, study=study, run=run))
+    killed_at: list[float] = []
+
+    def kill_a_worker() -> None:
+        # Once both trials have every parameter sampled: a trial killed while it is still
         # sampling is retried with the parameters it had (the rest are sampled anew).
         while training_trials(postgres_url) < 2:
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.2)
-        victim = worker_pids(process.pid)[0]
-        os.kill(victim, signal.SIGKILL)
-        killed_at = time.time()
-        out, err = process.communicate(timeout=600)
-    finally:
-        process.kill()
-    assert process.returncode == 0, err
+            time.sleep(0.1)
+        os.kill(worker_pids(os.getpid())[0], signal.SIGKILL)
+        killed_at.append(time.time())
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    run_instant_pool(made, config, workers=2, trials=4, factory=slow_objective)
+    killer.join()
     study = optuna.load_study(study_name="tiny", storage=postgres_url)
     by_state = {s: [t for t in study.trials if t.state.name == s] for s in ("COMPLETE", "FAIL")}
     summary = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
-    assert len(by_state["COMPLETE"]) == 4 and len(study.trials) == 5, (summary, err)
+    assert len(by_state["COMPLETE"]) == 4 and len(study.trials) == 5, summary
     [dead] = by_state["FAIL"]
     # The pool sees its process end at once; the heartbeat's grace period (3 s) is for workers
-    # on other machines (tests/search/engine/test_recovery.py).
+    # on other machines (tests/search/scheduler/test_recovery.py).
     assert dead.user_attrs["fail_reason"] == (
         "its worker process ended without recording it (exit code -9)"
     )
     [retry] = [t for t in study.trials if t.user_attrs.get("retry_of") == dead.number]
     assert retry.state.name == "COMPLETE" and retry.params == dead.params
-    recovered_after = dead.datetime_complete.timestamp() - killed_at
+    recovered_after = dead.datetime_complete.timestamp() - killed_at[0]
     print(f"the killed worker's trial was failed {recovered_after:.1f} s after the kill")
     assert recovered_after < 3  # before the grace period: not by a heartbeat
 

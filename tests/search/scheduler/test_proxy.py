@@ -9,8 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,17 +23,28 @@ from tests.postgres import free_port, pg_states
 from tests.stubs import made_study, run_instant_pool, slow_objective
 
 
+def start_proxy(url: str, port: int) -> subprocess.Popen:
+    """`storage-proxy` serving ``url`` on ``port``, once it says so."""
+    process = start("storage-proxy", "--storage", url, "--port", str(port))
+    line = process.stdout.readline()
+    assert line.startswith("storage proxy for postgresql+psycopg://"), process.stderr.read()
+    return process
+
+
+def stop_proxy(process: subprocess.Popen) -> None:
+    """Ctrl-C: it ends the calls under way, then exits 130 without a traceback."""
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "Traceback" not in err, err
+
+
 @pytest.fixture
 def proxy(postgres_url: str) -> Iterator[str]:
     """`storage-proxy` serving the test database; its grpc:// URL."""
     port = free_port()
-    process = start("storage-proxy", "--storage", postgres_url, "--port", str(port))
-    line = process.stdout.readline()
-    assert line.startswith("storage proxy for postgresql+psycopg://"), process.stderr.read()
+    process = start_proxy(postgres_url, port)
     yield f"grpc://127.0.0.1:{port}"
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
-    assert process.returncode == 130 and "Traceback" not in err, err
+    stop_proxy(process)
 
 
 def proxied(study_file: Path, proxy_url: str) -> tuple:
@@ -119,3 +132,31 @@ def run_slow_trial(path: str, proxy_url: str) -> None:
     objective, failing = slow_objective(SimpleNamespace(config=through), Progress(), seconds=30)
     limits = RunLimits(through.study.n_trials, Budget(1), None)
     run_trials(open_for_trials(through), objective, limits, Progress(), failing)
+
+
+def test_workers_wait_for_a_restarted_proxy(
+    tmp_path: Path, image_folder: Path, postgres_url: str, capfd: pytest.CaptureFixture
+) -> None:
+    port = free_port()
+    process = start_proxy(postgres_url, port)
+    study = {"storage": postgres_url}
+    _, _, behind, through = proxied(
+        write_study(tmp_path, n_trials=8, study=study), f"grpc://127.0.0.1:{port}"
+    )
+    restarted: list[subprocess.Popen] = []
+
+    def restart_the_proxy() -> None:
+        while pg_states(postgres_url).get("COMPLETE", 0) < 2:
+            time.sleep(0.1)
+        stop_proxy(process)
+        time.sleep(3)
+        restarted.append(start_proxy(postgres_url, port))
+
+    restart = threading.Thread(target=restart_the_proxy)
+    restart.start()
+    trials = partial(slow_objective, seconds=1)
+    run_instant_pool(behind, through, workers=2, trials=8, factory=trials)
+    restart.join()
+    stop_proxy(restarted[0])
+    assert pg_states(postgres_url) == {"COMPLETE": 8}
+    assert "Traceback" not in capfd.readouterr().err

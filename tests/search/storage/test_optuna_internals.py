@@ -60,6 +60,7 @@ def test_reseeding_tpe_repeats_its_draws() -> None:
     assert first_draws(7) != first_draws(8)
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
 def test_a_trials_study_and_whether_a_storage_has_heartbeats(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     plain = optuna.create_study(study_name="a", storage=url)
