@@ -17,5 +17,10 @@ class StorageError(LenetSearchError):
     """A storage URL, database or study is not what was asked for."""
 
 
+class DiskFull(StorageError):
+    """No space was left where a file or the database had to be written: the run stops,
+    finished trials kept."""
+
+
 class ExportError(LenetSearchError):
     """An export target or an exported model is unusable."""

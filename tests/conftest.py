@@ -17,6 +17,20 @@ from tests.postgres import Server
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _pin_to_a_core_of_its_own() -> None:
+    """Under pytest-xdist, each test process on a core of its own (and the commands it starts,
+    which inherit it): TensorFlow in each would otherwise run a thread per core, two
+    processes twice as many threads as cores, each slowing the other."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    cores = sorted(os.sched_getaffinity(0))
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if worker.startswith("gw") and count <= len(cores):
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
+_pin_to_a_core_of_its_own()
+
+
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return make_image_folder(tmp_path / "shapes")

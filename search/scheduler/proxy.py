@@ -64,6 +64,14 @@ class ArbitratingStorage:
                 return False
             return self._storage.set_trial_state_values(trial_id, state, values)
 
+    def set_trial_param(self, trial_id: int, *args: Any) -> None:
+        try:
+            self._storage.set_trial_param(trial_id, *args)
+        except KeyError:  # a trial begun before this proxy (re)started, which its cache has not
+            # read yet: reading its study's trials teaches it
+            self._storage.get_all_trials(trial_study_id(self._storage, trial_id), deepcopy=False)
+            self._storage.set_trial_param(trial_id, *args)
+
     def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
         if key == HEARTBEAT_ATTR:
             self._storage.record_heartbeat(trial_id)
@@ -108,5 +116,5 @@ def serve_proxy(url: str, host: str, port: int, retry_seconds: float) -> None:
     server.start()
     try:
         server.wait_for_termination()
-    finally:
-        server.stop(grace=1)
+    finally:  # the calls under way end (1 s at most) before the process does
+        server.stop(grace=1).wait()

@@ -21,7 +21,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
-from search.errors import LenetSearchError
+from search.errors import DiskFull, LenetSearchError, StorageError
 from search.runtime import interrupts
 from search.scheduler.events import Progress, TrialOutcome
 from search.scheduler.handle import StudyHandle
@@ -117,7 +117,7 @@ def run_trials(
                 reason, error = f"{type(e).__name__}: {e}", e
         try:
             recorded = not taken and _record_end(study, trial, state, value, reason)
-        except DatabaseAway as e:
+        except (DatabaseAway, DiskFull) as e:  # the database could not take it
             raise _left_running(e, trial) from None
         if not recorded:
             # This process was stopped (SIGSTOP, a preempted machine, a long swap) past the
@@ -148,10 +148,10 @@ def run_trials(
     return ran
 
 
-def _left_running(error: DatabaseAway, trial: optuna.Trial) -> DatabaseAway:
-    return DatabaseAway(
-        f"{error}; trial {trial.number} is left RUNNING, for another worker to retry once its "
-        "heartbeat is stale"
+def _left_running(error: StorageError, trial: optuna.Trial) -> StorageError:
+    return type(error)(
+        f"{error}; trial {trial.number} is left RUNNING, for the next run or another worker "
+        "to retry once its heartbeat is stale"
     )
 
 

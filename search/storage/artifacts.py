@@ -22,7 +22,7 @@ import optuna
 from optuna.artifacts import Boto3ArtifactStore, FileSystemArtifactStore
 from optuna.artifacts.exceptions import ArtifactNotFound
 
-from search.errors import StorageError
+from search.errors import DiskFull, StorageError
 from search.storage.location import ArtifactLocation, S3Location
 from search.storage.retry import RETRY_SECONDS, retried
 
@@ -64,10 +64,6 @@ def open_artifact_store(
     elif not location.is_dir():
         raise StorageError(f"artifact folder not found: {location} (pass --artifacts DIR)")
     return FolderArtifactStore(location)
-
-
-class DiskFull(StorageError):
-    """No space was left where a file had to be written: the run stops, finished trials kept."""
 
 
 class FolderArtifactStore(FileSystemArtifactStore):

@@ -12,15 +12,18 @@ connection is done again (a trial made twice, the second left RUNNING until its 
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
 import optuna
 import sqlalchemy.exc
 
-from search.errors import StorageError
+from search.errors import DiskFull, StorageError
 from search.storage.retry import failing_fast, retried
+from search.storage.url import sqlite_path
 
 # The calls tried again: every call of Optuna's storage interface that reaches the database,
 # and the private ones its cache (``optuna/storages/_cached_storage.py``) makes instead.
@@ -75,13 +78,17 @@ class DatabaseAway(StorageError):
 
 def is_connection_lost(error: BaseException) -> bool:
     """Whether ``error`` (or what Optuna wrapped in it) says the database cannot be reached,
-    rather than that a query was wrong."""
+    rather than that a query was wrong. Never SQLite's: a file has no connection to lose (its
+    locks are waited for on its busy timeout, a full disk is said at once)."""
     if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
         error = error.__cause__
+    if isinstance(getattr(error, "orig", None), sqlite3.Error):
+        return False
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, grpc.RpcError):  # the storage proxy (storage.grpc_proxy)
-        return error.code() == grpc.StatusCode.UNAVAILABLE
+    if isinstance(error, grpc.RpcError):  # the storage proxy (storage.grpc_proxy): it is down,
+        # or it stopped (restarted, say) with the call under way
+        return error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
     return isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError))
 
 
@@ -128,6 +135,28 @@ class ReconnectingRDBStorage(Reconnecting, optuna.storages.RDBStorage):
     def __init__(self, url: str, *, retry_seconds: float, display: str, **kwargs: Any) -> None:
         self.retry_seconds, self.display = retry_seconds, display
         super().__init__(url, **kwargs)
+
+    def _retried(self, call: Callable[[], Any]) -> Any:
+        try:
+            return super()._retried(call)
+        except Exception as e:
+            folder = _full_folder(e, self.url)
+            if folder is None:
+                raise
+            raise DiskFull(
+                f"no space left on {folder} for the study database: free some, then run "
+                "again (finished trials are kept)"
+            ) from None
+
+
+def _full_folder(error: Exception, url: str) -> Path | None:
+    """The folder of the SQLite database at ``url`` if ``error`` says its disk is full."""
+    cause = error.__cause__ if isinstance(error, optuna.exceptions.StorageInternalError) else error
+    full = isinstance(getattr(cause, "orig", None), sqlite3.OperationalError) and (
+        "full" in str(cause.orig)
+    )
+    path = sqlite_path(url)
+    return path.parent if full and path is not None else None
 
 
 retry_calls(ReconnectingRDBStorage, RETRIED_CALLS)

@@ -8,6 +8,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,16 @@ import optuna
 import pytest
 
 from search.cli.main import main
-from tests.helpers import ROOT, command, copy_of, error_of, start, stored_study, write_study
+from tests.helpers import (
+    ROOT,
+    command,
+    copy_of,
+    error_of,
+    run_here,
+    start,
+    stored_study,
+    write_study,
+)
 from tests.postgres import free_port
 
 
@@ -32,7 +42,9 @@ def test_bad_data_leaves_the_database_untouched(finished_study: Path, tmp_path, 
 
 
 @pytest.mark.slow
-def test_the_mnist_study_finds_a_network_for_real_digits(tmp_path: Path, real_mnist: Path) -> None:
+def test_the_mnist_study_finds_a_network_for_real_digits(
+    tmp_path: Path, real_mnist: Path, capsys: pytest.CaptureFixture
+) -> None:
     # studies/mnist.toml as shipped, its data from data_dir (npm's real digits, 2,000 held
     # out), on a short budget: one trial. Measured on the Xeon: 0.9750 in 13 s.
     shipped = (ROOT / "studies" / "mnist.toml").read_text()
@@ -41,7 +53,7 @@ def test_the_mnist_study_finds_a_network_for_real_digits(tmp_path: Path, real_mn
     path.write_text(
         shipped.replace('dataset = "mnist"\n', f'dataset = "mnist"\ndata_dir = "{real_mnist}"\n')
     )
-    run = command("run", str(path), "--n-trials", "1", "--quiet")
+    run = run_here(capsys, "run", str(path), "--n-trials", "1", "--quiet")
     assert run.returncode == 0, run.stderr
     test = re.search(r"\n  test accuracy: +([01]\.\d{4}) \(loss", run.stdout)
     assert test is not None, run.stdout
@@ -50,7 +62,7 @@ def test_the_mnist_study_finds_a_network_for_real_digits(tmp_path: Path, real_mn
 
 
 def test_a_study_on_folds_judges_every_training_image_and_keeps_the_fold_models_averaged(
-    tmp_path: Path, image_folder: Path
+    tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
 ) -> None:
     from search.config.study_file import load_config
     from search.data.folds import folds_line, stratified_folds
@@ -61,7 +73,7 @@ def test_a_study_on_folds_judges_every_training_image_and_keeps_the_fold_models_
     from search.storage.artifacts import load_trial_model, open_artifact_store
 
     path = write_study(tmp_path, data={"folds": 3}, search_space={"epochs": 2})
-    run = command("run", str(path))
+    run = run_here(capsys, "run", str(path))
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "retracing" not in run.stderr
     config = load_config(path)
@@ -85,21 +97,21 @@ def test_a_study_on_folds_judges_every_training_image_and_keeps_the_fold_models_
         assert [fold.name for fold in sub_models(model)] == ["fold_1", "fold_2", "fold_3"]
         assert model.count_params() == trial.user_attrs[records.PARAM_COUNT]
     # What a script, and the model card, read of it.
-    best = json.loads(command("best", str(path), "--format", "json").stdout)
+    best = json.loads(run_here(capsys, "best", str(path), "--format", "json").stdout)
     assert best["folds_model"] == f"the 3 fold models at epoch {best['best_epoch']}, averaged"
     assert len(best["fold_accuracies"]) == 3
 
 
 @pytest.mark.slow
 def test_a_warm_started_study_trains_the_earlier_studys_best_first(
-    finished_study: Path, tmp_path: Path
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     from search.storage.trials import ranked_trials
 
     folder = copy_of(finished_study, tmp_path)
     first, second = ranked_trials(stored_study(folder))  # the earlier study's, best first
     path = write_study(folder, name="warm", n_trials=3, study={"warm_start": "tiny.toml"})
-    run = command("run", str(path))
+    run = run_here(capsys, "run", str(path))
     assert run.returncode == 0, run.stderr
     assert (
         f'warm start: 2 configurations of study "tiny" first (its trials {first.number}, '
@@ -107,7 +119,7 @@ def test_a_warm_started_study_trains_the_earlier_studys_best_first(
     ) in run.stderr.splitlines()
     trials = stored_study(folder, "warm").trials
     assert [t.params for t in trials[:2]] == [first.params, second.params]  # then TPE's
-    table = command("trials", str(path)).stdout
+    table = run_here(capsys, "trials", str(path)).stdout
     assert f"warm start: tiny trial {first.number}" in table
 
 
@@ -129,15 +141,33 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], check=True)
+        # Lazily: a database connection the test left to the garbage collector may hold it.
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def fill_after_the_first_trial(filler: Path, database: Path) -> threading.Thread:
+    """A thread that, once the study in ``database`` has a complete trial, writes ``filler``
+    until its disk has not a byte left."""
+
+    def fill() -> None:
+        while _count(database, "COMPLETE") < 1:
+            time.sleep(0.05)
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=fill, daemon=True)
+    thread.start()
+    return thread
 
 
 @pytest.mark.slow
 def test_a_full_disk_stops_the_run_with_one_line_and_the_study_resumes(
-    tmp_path: Path, image_folder: Path, small_disk: Path
+    tmp_path: Path, image_folder: Path, small_disk: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    import threading
-
     models = small_disk / "models"
     path = write_study(
         tmp_path,
@@ -148,20 +178,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_the_study_resumes(
     )
     database = tmp_path / "tiny.db"
     filler = small_disk / "filler"
-
-    def fill_after_the_first_trial() -> None:
-        while _count(database, "COMPLETE") < 1:
-            time.sleep(0.05)
-        with open(filler, "wb") as f:  # every byte left
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
-
-    filling = threading.Thread(target=fill_after_the_first_trial, daemon=True)
-    filling.start()
+    filling = fill_after_the_first_trial(filler, database)
     run = command("run", str(path))
     filling.join(timeout=60)
     full = (
@@ -186,13 +203,50 @@ def test_a_full_disk_stops_the_run_with_one_line_and_the_study_resumes(
     assert recorded <= kept
 
     filler.unlink()  # space again: the study resumes to exactly its trials
-    again = command("run", str(path), "--quiet")
+    again = run_here(capsys, "run", str(path), "--quiet")
     assert again.returncode == 0, again.stderr
     assert _count(database, "COMPLETE") == 5
 
 
 @pytest.mark.slow
-def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> None:
+def test_a_full_disk_under_the_database_stops_the_run_and_the_study_resumes(
+    tmp_path: Path, image_folder: Path, small_disk: Path, capsys: pytest.CaptureFixture
+) -> None:
+    database = small_disk / "tiny.db"
+    path = write_study(
+        tmp_path,
+        n_trials=4,
+        study={"storage": f"sqlite:///{database}", "heartbeat_interval": 1, "grace_period": 2},
+        search_space={"epochs": 3},
+        run={"trial_pictures": False},
+    )
+    filler = small_disk / "filler"
+    filling = fill_after_the_first_trial(filler, database)
+    run = command("run", str(path))
+    filling.join(timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert re.fullmatch(
+        rf"Error: no space left on {re.escape(str(small_disk))} for the study database: free "
+        r"some, then run again \(finished trials are kept\)(; trial \d+ is left RUNNING, .+)?",
+        run.stderr.splitlines()[-1],
+    ), run.stderr
+    filler.unlink()  # space again: the study is whole, and resumes to exactly its trials
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    time.sleep(2)  # past the grace period: a trial left RUNNING is retried
+    again = run_here(capsys, "run", str(path), "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert _count(database, "COMPLETE") == 4
+
+
+@pytest.mark.slow
+def test_run_export_predict_end_to_end(
+    tmp_path: Path,
+    image_folder: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first run is the real command; the rest run in this process (seconds less each).
     study_file = write_study(tmp_path, n_trials=2)
     run = command("run", str(study_file))
     assert run.returncode == 0, run.stderr
@@ -209,28 +263,29 @@ def test_run_export_predict_end_to_end(tmp_path: Path, image_folder: Path) -> No
         f"  lenet-search report {study_file}      # one HTML page of the study",
         f"  lenet-search dashboard {study_file}   # http://127.0.0.1:8080/dashboard/",
     ]
-    again = command("run", str(study_file))
+    again = run_here(capsys, "run", str(study_file))
     assert again.stderr.splitlines()[2] == (
         'nothing to run: study "tiny" has its 2 finished trials; raise n_trials, or pass '
         "--n-trials, to run more"
     )
-    quiet = command("run", str(study_file), "--quiet")
+    quiet = run_here(capsys, "run", str(study_file), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
-    export = command("export", str(study_file), cwd=tmp_path)  # exported/<study> by default
+    monkeypatch.chdir(tmp_path)
+    export = run_here(capsys, "export", str(study_file))  # exported/<study> by default
     assert export.returncode == 0, export.stderr
     assert export.stdout.startswith("exported trial ") and " to exported/tiny: " in export.stdout
     output = tmp_path / "exported" / "tiny"
     card = json.loads((output / "model_card.json").read_text())
     image = next((image_folder / "horizontal").glob("*.png"))
-    predict = command("predict", str(output), str(image), "--top", "2")
+    predict = run_here(capsys, "predict", str(output), str(image), "--top", "2")
     assert predict.returncode == 0, predict.stderr
-    every = command("predict", str(output), str(image), "--top", "20")
+    every = run_here(capsys, "predict", str(output), str(image), "--top", "20")
     assert every.stderr == "Warning: --top 20: the model knows 3 classes; all 3 shown\n"
     assert every.stdout.count("%") == 3
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
-    failed = command("predict", str(output), str(image), str(broken))
+    failed = run_here(capsys, "predict", str(output), str(image), str(broken))
     assert failed.returncode == 2
     assert failed.stdout.startswith(f"{image}: ")  # the readable image is still classified
     assert failed.stderr == f"Error: 1 of 2 images could not be read: {broken} (not an image)\n"
@@ -307,10 +362,12 @@ def _count(database: Path, state: str) -> int:
 
 
 @pytest.mark.slow
-def test_a_run_in_which_no_trial_completes_says_why(tmp_path: Path, image_folder: Path) -> None:
+def test_a_run_in_which_no_trial_completes_says_why(
+    tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
+) -> None:
     # A learning rate that makes every trial diverge.
     study_file = write_study(tmp_path, training={"learning_rate": 1e12})
-    result = command("run", str(study_file), "--quiet")
+    result = run_here(capsys, "run", str(study_file), "--quiet")
     assert result.returncode == 1
     assert result.stderr == (
         'Error: no trial of study "tiny" completed; the first failure: loss or weights became '
@@ -336,11 +393,11 @@ def test_worker_joins_a_study_from_its_storage_alone(
     tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
 ) -> None:
     study_file = write_study(tmp_path, n_trials=2)
-    assert command("run", str(study_file), "--quiet").returncode == 0
+    assert run_here(capsys, "run", str(study_file), "--quiet").returncode == 0
     url = f"sqlite:///{tmp_path}/tiny.db"
     workers = [
         start(
-            *("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "7", "--quiet"),
+            *("worker", "--storage", url, "--study-name", "tiny", "--n-trials", "5", "--quiet"),
             cwd=tmp_path.parent,  # no study file anywhere near
         )
         for _ in range(2)
@@ -349,7 +406,7 @@ def test_worker_joins_a_study_from_its_storage_alone(
         out, err = worker.communicate(timeout=300)
         assert worker.returncode == 0 and err == "", err
         assert "test accuracy:       " in out  # the stored one, from the `run`
-    assert _count(tmp_path / "tiny.db", "COMPLETE") == 7
+    assert _count(tmp_path / "tiny.db", "COMPLETE") == 5
 
     # This machine's copy of the data differs: one image changed.
     image = next((image_folder / "vertical").glob("*.png"))
@@ -367,7 +424,7 @@ def test_worker_joins_a_study_from_its_storage_alone(
 
 @pytest.mark.slow
 def test_a_study_keeps_its_models_in_an_s3_bucket(
-    tmp_path: Path, image_folder: Path, s3_bucket: str
+    tmp_path: Path, image_folder: Path, s3_bucket: str, capsys: pytest.CaptureFixture
 ) -> None:
     import boto3
 
@@ -375,7 +432,7 @@ def test_a_study_keeps_its_models_in_an_s3_bucket(
 
     location = f"s3://{s3_bucket}/tiny"
     study_file = write_study(tmp_path, study={"artifacts": location})
-    result = command("run", str(study_file), "--quiet")  # boto3 finds the server in the env
+    result = run_here(capsys, "run", str(study_file), "--quiet")  # boto3: the server's in env
     assert result.returncode == 0, result.stderr
     storage = optuna.storages.get_storage(f"sqlite:///{tmp_path}/tiny.db")
     study = optuna.load_study(study_name="tiny", storage=storage)
@@ -394,7 +451,7 @@ def test_a_study_keeps_its_models_in_an_s3_bucket(
     listed = boto3.client("s3").list_objects_v2(Bucket=s3_bucket)["Contents"]
     assert {o["Key"] for o in listed} == {f"tiny/{OWNER_FILE}"} | {f"tiny/{i}" for i in metas}
     assert not (tmp_path / "tiny_artifacts").exists()
-    exported = command("export", str(study_file), "--output", str(tmp_path / "out"))
+    exported = run_here(capsys, "export", str(study_file), "--output", str(tmp_path / "out"))
     assert exported.returncode == 0, exported.stderr
     assert (tmp_path / "out" / "model.keras").is_file()
 
@@ -417,11 +474,11 @@ def test_a_study_keeps_its_models_in_an_s3_bucket(
 
 @pytest.mark.slow
 def test_a_search_space_with_nothing_to_search_is_warned_of(
-    tmp_path: Path, image_folder: Path
+    tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
 ) -> None:
     fixed = {"conv1_channels": 4, "conv2_channels": 4, "dense_units": 8, "epochs": 1}
     study_file = write_study(tmp_path, n_trials=1, search_space=fixed)
-    result = command("run", str(study_file), "--quiet")
+    result = run_here(capsys, "run", str(study_file), "--quiet")
     assert result.returncode == 0
     assert result.stderr == (
         f"Warning: {study_file}: [search_space] searches nothing (every hyperparameter is fixed): "
