@@ -12,7 +12,6 @@ from search.cli.common import (
     check_serving_address,
     open_study,
 )
-from search.runtime import interrupts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +44,6 @@ def handle(args: argparse.Namespace) -> int:
         f"http://{args.host}:{args.port}/dashboard/ (Ctrl-C to stop)",
         flush=True,
     )
-    interrupts.stop_servers()
     serve(target.storage, host=args.host, port=args.port, artifact_store=store)
     return 0
 

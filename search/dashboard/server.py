@@ -7,22 +7,35 @@ import socket
 from typing import Any
 
 from search.errors import LenetSearchError
+from search.runtime import interrupts
 
 
 def serve(storage: Any, *, host: str, port: int, artifact_store: Any | None) -> None:
-    """Serve the dashboard until Ctrl-C; ``storage`` is an Optuna storage, ``artifact_store``
+    """Serve the dashboard until Ctrl-C or SIGTERM (then KeyboardInterrupt is raised); ``storage``
+    is an Optuna storage, ``artifact_store``
     the study's store (None for a study made elsewhere: the dashboard then shows no pictures).
     Call ``check_address`` first: the server prints its own lines before it finds a busy port.
 
     Raises:
         LenetSearchError: the address cannot be served on (a busy port, say).
     """
-    from optuna_dashboard import run_server
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+    from optuna_dashboard import wsgi
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:  # no line per request
+            pass
+
+    app = wsgi(storage, artifact_store=artifact_store)
     try:
-        run_server(storage, host=host, port=port, artifact_store=artifact_store)
+        server = make_server(host, port, app, handler_class=QuietHandler)
     except OSError as e:  # taken in the instant since the check
         raise LenetSearchError(_cannot(host, port, e)) from None
+    # Optuna-dashboard's own run_server (bottle, wsgiref) lost a Ctrl-C that came while it
+    # answered a request: wsgiref logs any exception of a request and serves on.
+    with interrupts.shutting_down(server):
+        server.serve_forever()
 
 
 def check_address(host: str, port: int) -> None:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; `kill` and batch schedulers
 SAME_STOP_SECONDS = 1.0
@@ -93,8 +94,31 @@ def ignored() -> Iterator[None]:
 
 
 def stop_servers() -> None:
-    """Ctrl-C and SIGTERM raise KeyboardInterrupt here, where a server (the dashboard, a camera
-    page) waits for them, even in a process started with them ignored (a shell's background
-    job), which Python keeps as it found them."""
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt here, where a server (a camera page, the
+    storage proxy) waits for them, even in a process started with them ignored (a shell's
+    background job), which Python keeps as it found them."""
     for sig in SIGNALS:
         signal.signal(sig, signal.default_int_handler)
+
+
+@contextmanager
+def shutting_down(server: Any) -> Iterator[None]:
+    """While ``server`` serves in this block (``serve_forever``), Ctrl-C and SIGTERM shut it
+    down from another thread, so that a stop that lands while it answers a request is never
+    lost in the request's own error handling; then the block raises KeyboardInterrupt. Even in a
+    process started with them ignored, as ``stop_servers``."""
+    stopped = threading.Event()
+
+    def shut_down(signum: int, frame: object) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    saved = {sig: signal.signal(sig, shut_down) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    if stopped.is_set():
+        raise KeyboardInterrupt

@@ -71,3 +71,41 @@ def test_ctrl_c_stops_training_between_chunks() -> None:
     steps_per_chunk, steps_per_epoch = CHUNK_IMAGES // batch, images // batch
     assert 0 < steps < steps_per_epoch, steps  # not at an epoch's end: mid-way through the first
     assert steps % steps_per_chunk == 0, steps  # and between two chunks
+
+
+def test_a_stop_while_a_server_answers_a_request_still_stops_it() -> None:
+    # wsgiref logs any exception of a request, a KeyboardInterrupt included, and serves on:
+    # the stop must not depend on where the signal lands.
+    import urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    answering = threading.Event()
+
+    def slow_app(environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
+        answering.set()
+        time.sleep(1)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, slow_app, handler_class=Quiet)
+    url = f"http://127.0.0.1:{server.server_port}/"
+    answers: list[bytes] = []
+    client = threading.Thread(target=lambda: answers.append(urllib.request.urlopen(url).read()))
+
+    def stop_mid_request() -> None:
+        answering.wait(10)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    client.start()
+    threading.Thread(target=stop_mid_request).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), interrupts.shutting_down(server):
+        server.serve_forever()
+    client.join()
+    server.server_close()
+    assert answers == [b"ok"]  # the request under way was answered, then the server stopped
+    assert time.monotonic() - started < 5
