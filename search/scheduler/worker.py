@@ -3,7 +3,9 @@
 A worker reserves a trial under the study's lock (so that all workers together start exactly as
 many trials as the study lacks), trains it while a heartbeat thread keeps it alive in the
 storage, and records how it ended. Ctrl-C or SIGTERM (``runtime.interrupts``) fails the trial
-in progress with a reason and never leaves it RUNNING.
+in progress with a reason. Only a database that cannot take the record (away for longer than
+its retry window, or on a full disk) leaves a trial RUNNING, for the recovery of dead workers'
+trials (``scheduler.recovery``).
 """
 
 from __future__ import annotations

@@ -87,10 +87,11 @@ def open_storage(
         elif not path.is_file() or _read_header(path) != SQLITE_HEADER:
             raise StorageError(f"{path} is not an Optuna database (it is not an SQLite file)")
     finished = _check_is_optuna(url, create)
-    # A pooled connection is pinged before use: after a server restart it is a dead one.
-    engine_kwargs = {"connect_args": {"timeout": 60}} if path is not None else {}
-    if path is None:
-        engine_kwargs = {"pool_pre_ping": True}
+    # SQLite waits up to 60 s for a lock; a server's pooled connection is pinged before use
+    # (after a restart it is a dead one).
+    engine_kwargs: dict[str, Any] = (
+        {"connect_args": {"timeout": 60}} if path is not None else {"pool_pre_ping": True}
+    )
     # Optuna writes its version rows on every open that finds them missing, so two processes
     # opening a database that is still being made would both write them (UNIQUE constraint
     # failed: alembic_version). Such opens take the study lock, which the maker holds.

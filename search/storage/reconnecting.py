@@ -86,6 +86,8 @@ def is_connection_lost(error: BaseException) -> bool:
         return False
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, sqlalchemy.exc.PendingRollbackError):  # after a connection died
+        return True
     if isinstance(error, grpc.RpcError):  # the storage proxy (storage.grpc_proxy): it is down,
         # or it stopped (restarted, say) with the call under way
         return error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
@@ -100,13 +102,21 @@ class Reconnecting:
     retry_seconds: float
     display: str  # the URL, its password hidden
 
+    def _forget_connections(self) -> None:
+        """What the storage must drop after its server went away, before it is tried again."""
+
     def _retried(self, call: Callable[[], Any]) -> Any:
         def away(e: Exception) -> DatabaseAway:
             return DatabaseAway.after(self.display, self.retry_seconds, e)
 
         def once() -> Any:
             with failing_fast():  # the calls it makes in turn are retried with it
-                return call()
+                try:
+                    return call()
+                except Exception as e:
+                    if is_connection_lost(e):
+                        self._forget_connections()
+                    raise
 
         return retried(once, seconds=self.retry_seconds, transient=is_connection_lost, away=away)
 
@@ -135,6 +145,14 @@ class ReconnectingRDBStorage(Reconnecting, optuna.storages.RDBStorage):
     def __init__(self, url: str, *, retry_seconds: float, display: str, **kwargs: Any) -> None:
         self.retry_seconds, self.display = retry_seconds, display
         super().__init__(url, **kwargs)
+
+    def _forget_connections(self) -> None:
+        # The thread's session may hold a transaction its dead connection cannot roll back
+        # (SQLAlchemy: "Can't reconnect until invalid transaction is rolled back").
+        try:
+            self.remove_session()
+        except Exception:  # noqa: BLE001 - closing over a dead connection: it is gone anyway
+            pass
 
     def _retried(self, call: Callable[[], Any]) -> Any:
         try:
