@@ -60,12 +60,10 @@ def caught() -> Iterator[None]:
         return
     _count, _depth = 0, 1
     _forget_last()
-    saved = {sig: signal.signal(sig, _handle) for sig in SIGNALS}
     try:
-        yield
+        with _handled_by(_handle):
+            yield
     finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
         _count, _depth = 0, 0  # outside, Python's own handling applies again
 
 
@@ -85,12 +83,8 @@ def _forget_last() -> None:
 @contextmanager
 def ignored() -> Iterator[None]:
     """Ignore the stop signals for a moment; processes started meanwhile inherit that."""
-    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in SIGNALS}
-    try:
+    with _handled_by(signal.SIG_IGN):
         yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 def stop_servers() -> None:
@@ -114,11 +108,18 @@ def shutting_down(server: Any) -> Iterator[None]:
             stopped.set()
             threading.Thread(target=server.shutdown, daemon=True).start()
 
-    saved = {sig: signal.signal(sig, shut_down) for sig in SIGNALS}
+    with _handled_by(shut_down):
+        yield
+    if stopped.is_set():
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _handled_by(handler: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``handler`` in the block; their old handlers come back after."""
+    saved = {sig: signal.signal(sig, handler) for sig in SIGNALS}
     try:
         yield
     finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-    if stopped.is_set():
-        raise KeyboardInterrupt
+        for sig, old in saved.items():
+            signal.signal(sig, old)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import optuna
 
 from search.errors import StorageError
-from search.storage.reconnecting import Reconnecting, retry_calls
+from search.storage.reconnecting import STORAGE_CALLS, Reconnecting, retry_calls
 
 READY_SECONDS = 10  # how long a command waits for the proxy to answer before it says so
 # A trial system attribute a worker behind the proxy beats with (Optuna's gRPC API has no
@@ -24,30 +24,7 @@ class ProxyStorage(Reconnecting, optuna.storages.GrpcStorageProxy):
         super().__init__(host=host, port=port)
 
 
-retry_calls(
-    ProxyStorage,
-    (
-        "create_new_study",
-        "delete_study",
-        "set_study_user_attr",
-        "set_study_system_attr",
-        "get_study_id_from_name",
-        "get_study_name_from_id",
-        "get_study_directions",
-        "get_study_user_attrs",
-        "get_study_system_attrs",
-        "get_all_studies",
-        "create_new_trial",
-        "set_trial_param",
-        "get_trial_id_from_study_id_trial_number",
-        "set_trial_state_values",
-        "set_trial_intermediate_value",
-        "set_trial_user_attr",
-        "set_trial_system_attr",
-        "get_trial",
-        "get_all_trials",
-    ),
-)
+retry_calls(ProxyStorage, STORAGE_CALLS)
 
 
 def open_proxy(url: str, host: str, port: int, retry_seconds: float) -> ProxyStorage:

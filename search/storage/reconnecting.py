@@ -25,9 +25,9 @@ from search.errors import DiskFull, StorageError
 from search.storage.retry import failing_fast, retried
 from search.storage.url import sqlite_path
 
-# The calls tried again: every call of Optuna's storage interface that reaches the database,
-# and the private ones its cache (``optuna/storages/_cached_storage.py``) makes instead.
-RETRIED_CALLS = (
+# The calls of Optuna's storage interface that reach the server, tried again by every
+# ``Reconnecting`` storage (the database's, the storage proxy's).
+STORAGE_CALLS = (
     "create_new_study",
     "delete_study",
     "set_study_user_attr",
@@ -54,6 +54,11 @@ RETRIED_CALLS = (
     "get_all_trials",
     "get_n_trials",
     "get_best_trial",
+)
+# An RDB storage's: those, its heartbeats, and the private calls Optuna's cache
+# (``optuna/storages/_cached_storage.py``) makes instead of public ones.
+RETRIED_CALLS = (
+    *STORAGE_CALLS,
     "record_heartbeat",
     "_get_stale_trial_ids",
     "_create_new_trial",
