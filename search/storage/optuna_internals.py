@@ -11,6 +11,7 @@ storage's methods are public, the study's id is not).
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import optuna
@@ -52,11 +53,29 @@ def has_heartbeats(study: optuna.Study) -> bool:
 
 
 def stale_trial_ids(study: optuna.Study) -> list[int]:
-    """RUNNING trials whose last heartbeat is older than the storage's grace period (none where
-    the storage records no heartbeats)."""
+    """RUNNING trials whose last heartbeat is older than the storage's grace period, and those
+    that started longer ago than it and never beat: their worker died, or lost the database,
+    between reserving the trial and its first heartbeat, and Optuna's own check skips trials
+    without one (none where the storage records no heartbeats)."""
     if not has_heartbeats(study):
         return []
-    return storage_of(study)._get_stale_trial_ids(study._study_id)
+    storage = storage_of(study)
+    rdb = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in its cache
+    cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace_period(study))
+    query = sqlalchemy.text(
+        "SELECT t.trial_id FROM trials t LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id"
+        " WHERE t.study_id = :study AND t.state = 'RUNNING' AND h.trial_id IS NULL"
+        " AND t.datetime_start < :cutoff"
+    )
+
+    def never_beat() -> list[int]:
+        with rdb.engine.connect() as connection:
+            rows = connection.execute(query, {"study": study._study_id, "cutoff": cutoff})
+            return [row[0] for row in rows]
+
+    # Tried again as the storage's own calls are, where it retries them (storage.reconnecting).
+    never = getattr(rdb, "_retried", lambda call: call())(never_beat)
+    return sorted({*storage._get_stale_trial_ids(study._study_id), *never})
 
 
 def grace_period(study: optuna.Study) -> int | None:
