@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.helpers import command
+import pytest
+
+from tests.helpers import run_here
 
 
 def test_export_never_touches_a_partial_folder_of_the_users(
-    finished_study: Path, tmp_path: Path
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     mine = tmp_path / "out.partial"
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
-    result = command(
-        "export", str(finished_study / "tiny.toml"), "--output", str(tmp_path / "out")
+    result = run_here(
+        capsys, "export", str(finished_study / "tiny.toml"), "--output", str(tmp_path / "out")
     )
     assert result.returncode == 0, result.stderr
     assert (mine / "notes.txt").read_text() == "mine"
@@ -23,15 +25,18 @@ def test_export_never_touches_a_partial_folder_of_the_users(
 
 
 def test_keras_and_litert_exports_go_to_folders_of_their_own_with_the_users_modes(
-    finished_study: Path, tmp_path: Path
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch
 ) -> None:
     study_file = str(finished_study / "tiny.toml")
+    monkeypatch.chdir(tmp_path)
     # umask 022, as most users have: an export folder is then 0755, as mkdir would make it.
-    for extra in ([], ["--format", "litert"]):
-        result = command(
-            "export", study_file, *extra, cwd=tmp_path, preexec_fn=lambda: os.umask(0o022)
-        )
-        assert result.returncode == 0, result.stderr
+    users_umask = os.umask(0o022)
+    try:
+        for extra in ([], ["--format", "litert"]):
+            result = run_here(capsys, "export", study_file, *extra)
+            assert result.returncode == 0, result.stderr
+    finally:
+        os.umask(users_umask)
     exported = tmp_path / "exported"
     assert sorted(p.name for p in exported.iterdir()) == ["tiny", "tiny-litert"]
     assert (exported / "tiny" / "model.keras").is_file()

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.browser import Browser, fake_camera_args, screenshot_folder, served_at, write_y4m
-from tests.helpers import command, error_of, pattern, start, write_study
+from tests.helpers import error_of, pattern, run_here, start, write_study
 from tests.postgres import free_port
 
 # Three clearly different drawn shapes stand in for the three gestures.
@@ -36,25 +36,29 @@ def rps_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
         data={"dataset": "hands"},
         search_space={"conv1_channels": 8, "conv2_channels": 8, "dense_units": 16, "epochs": 3},
     )
-    assert command("run", str(study_file), "--quiet").returncode == 0
-    assert command("export", str(study_file), "--output", str(folder / "export")).returncode == 0
+    from search.cli.main import main
+
+    assert main(["run", str(study_file), "--quiet"]) == 0
+    assert main(["export", str(study_file), "--output", str(folder / "export")]) == 0
     return folder / "export"
 
 
 @pytest.mark.slow
-def test_a_game_is_a_round_a_photo_with_the_score(rps_export: Path, tmp_path: Path) -> None:
+def test_a_game_is_a_round_a_photo_with_the_score(
+    rps_export: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     rng = np.random.default_rng(5)
     photos = []
     for gesture, shape in GESTURES.items():
         photo = tmp_path / f"{gesture.lower()}.jpg"
         Image.fromarray(pattern(shape, (120, 90), rng)).save(photo)  # a larger photo, say
         photos.append(str(photo))
-    table = command("play", str(rps_export), *photos, "--seed", "3")
+    table = run_here(capsys, "play", str(rps_export), *photos, "--seed", "3")
     assert table.returncode == 0 and table.stderr == "", table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].startswith("round 1: the computer plays ")
     assert lines[-1].startswith("final score: you ")
-    shown = command("play", str(rps_export), *photos, "--seed", "3", "--format", "json")
+    shown = run_here(capsys, "play", str(rps_export), *photos, "--seed", "3", "--format", "json")
     game = json.loads(shown.stdout)
     assert [r["photo"] for r in game["rounds"]] == photos
     for played, line in zip(game["rounds"], lines, strict=False):
@@ -69,11 +73,13 @@ def test_a_game_is_a_round_a_photo_with_the_score(rps_export: Path, tmp_path: Pa
     }
     # The same seed, the same moves; a hand the model is unsure of replays the round.
     again = json.loads(
-        command("play", str(rps_export), *photos, "--seed", "3", "--format", "json").stdout
+        run_here(
+            capsys, "play", str(rps_export), *photos, "--seed", "3", "--format", "json"
+        ).stdout
     )
     assert [r["computer"] for r in again["rounds"]] == [r["computer"] for r in game["rounds"]]
-    strict_run = command(
-        "play", str(rps_export), *photos, "--seed", "3", "--format", "json",
+    strict_run = run_here(
+        capsys, "play", str(rps_export), *photos, "--seed", "3", "--format", "json",
         "--min-confidence", "1",
     )  # fmt: skip
     strict = json.loads(strict_run.stdout)
@@ -89,14 +95,16 @@ def test_a_game_is_a_round_a_photo_with_the_score(rps_export: Path, tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_an_export_of_other_classes_cannot_play(finished_study: Path, tmp_path: Path) -> None:
+def test_an_export_of_other_classes_cannot_play(
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     export = tmp_path / "shapes"
-    assert (
-        command("export", str(finished_study / "tiny.toml"), "--output", str(export)).returncode
-        == 0
+    exported = run_here(
+        capsys, "export", str(finished_study / "tiny.toml"), "--output", str(export)
     )
+    assert exported.returncode == 0
     photo = next((finished_study / "shapes" / "circle").glob("*.png"))
-    result = command("play", str(export), str(photo))
+    result = run_here(capsys, "play", str(export), str(photo))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "Error: this export's classes are circle, horizontal, vertical; playing needs a model of "

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import command
+import pytest
+
+from tests.helpers import run_here
 
 
-def test_a_damaged_export_is_one_error_line(finished_study: Path, tmp_path: Path) -> None:
+def test_a_damaged_export_is_one_error_line(
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     output = tmp_path / "export"
     assert (
-        command("export", str(finished_study / "tiny.toml"), "--output", str(output)).returncode
+        run_here(
+            capsys, "export", str(finished_study / "tiny.toml"), "--output", str(output)
+        ).returncode
         == 0
     )
     model = output / "model.keras"
     model.write_bytes(model.read_bytes()[:2000])  # truncated
     image = next((finished_study / "shapes" / "circle").glob("*.png"))
-    result = command("predict", str(output), str(image))
+    result = run_here(capsys, "predict", str(output), str(image))
     assert result.returncode == 2
     assert result.stderr.startswith(
         "Error: the exported model (model.keras) cannot be loaded, it may be damaged or "

@@ -300,7 +300,7 @@ def test_run_export_predict_end_to_end(
     ("stop", "copies"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2)]
 )
 def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
-    tmp_path: Path, image_folder, stop: signal.Signals, copies: int
+    tmp_path: Path, image_folder, stop: signal.Signals, copies: int, capsys: pytest.CaptureFixture
 ) -> None:
     # Two copies at once are one Ctrl-C (GNU `timeout -s INT` signals the process, then its
     # group): the run still evaluates the best trial on the test split, as after one.
@@ -335,7 +335,9 @@ def test_ctrl_c_keeps_finished_trials_and_the_study_resumes(
     assert reasons == [('"interrupted (Ctrl-C)"',)]
 
     if (stop, copies) == (signal.SIGINT, 1):  # the study it leaves is the same after each
-        resumed = command("run", str(study_file), "--n-trials", str(completed + 1), "--quiet")
+        resumed = run_here(
+            capsys, "run", str(study_file), "--n-trials", str(completed + 1), "--quiet"
+        )
         assert resumed.returncode == 0, resumed.stderr
         assert _count(database, "COMPLETE") == completed + 1
 

@@ -15,7 +15,7 @@ from search.errors import ConfigError
 from search.outputs.tables import trials_output
 from search.storage import records
 from search.storage.trials import tally
-from tests.helpers import command, write_study
+from tests.helpers import run_here, write_study
 
 SPACE = {
     "conv1_channels": {"low": 2, "high": 8},
@@ -33,7 +33,7 @@ def test_the_smallest_network_takes_each_width_at_its_least(tmp_path: Path, imag
 
 
 def test_a_budget_nothing_meets_is_refused_naming_the_smallest(
-    tmp_path: Path, image_folder
+    tmp_path: Path, image_folder, capsys: pytest.CaptureFixture
 ) -> None:
     path = write_study(tmp_path, search_space={**SPACE, "max_params": 100})
     with pytest.raises(ConfigError) as error:
@@ -44,7 +44,7 @@ def test_a_budget_nothing_meets_is_refused_naming_the_smallest(
         "network of the search space (conv1 2, conv2 2, dense 4) has 277 parameters, over "
         "max_params = 100"
     )
-    result = command("run", str(path))
+    result = run_here(capsys, "run", str(path))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"Error: {error.value}\n"
     assert not (tmp_path / "tiny.db").exists()  # nothing was touched

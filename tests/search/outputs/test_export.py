@@ -19,7 +19,7 @@ from search.outputs.predict import predict_images
 from search.storage.artifacts import load_trial_model, open_artifact_store
 from search.storage.records import stored_test_evaluation
 from search.storage.trials import best_trial
-from tests.helpers import accuracy_of, copy_of, stored_study, write_study
+from tests.helpers import accuracy_of, copy_of, run_here, stored_study, write_study
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_export_before_any_complete_trial(tmp_path: Path, validation: tuple) -> 
 
 @pytest.mark.slow
 def test_a_bfloat16_trained_export_reproduces_its_trial_value(
-    tmp_path: Path, image_folder: Path
+    tmp_path: Path, image_folder: Path, capsys: pytest.CaptureFixture
 ) -> None:
     path = write_study(
         tmp_path,
@@ -152,9 +152,7 @@ def test_a_bfloat16_trained_export_reproduces_its_trial_value(
     served = tf.saved_model.load(str(tmp_path / "out" / "saved_model"))
     assert served.serve(data.x_val).dtype == tf.float32
 
-    from tests.helpers import command
-
-    shown = command("export", str(path), "--output", str(tmp_path / "by-cli"))
+    shown = run_here(capsys, "export", str(path), "--output", str(tmp_path / "by-cli"))
     assert shown.returncode == 0, shown.stderr
     assert (
         f"(validation accuracy {best_trial(study).value:.4f} as trained in mixed_bfloat16, "
@@ -198,13 +196,15 @@ def test_export_of_a_trial_without_a_model_names_those_with_one(
         )
 
 
-def test_export_refuses_data_unlike_the_studys(finished_study: Path, tmp_path: Path) -> None:
-    from tests.helpers import command
-
+def test_export_refuses_data_unlike_the_studys(
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     folder = copy_of(finished_study, tmp_path)
     image = next((folder / "shapes" / "vertical").glob("*.png"))
     image.write_bytes((folder / "shapes" / "circle" / "0.png").read_bytes())
-    result = command("export", str(folder / "tiny.toml"), "--output", str(tmp_path / "out"))
+    result = run_here(
+        capsys, "export", str(folder / "tiny.toml"), "--output", str(tmp_path / "out")
+    )
     assert result.returncode == 2
     assert result.stderr == (
         'Error: the data of study "tiny" changed since the study was made: 1 file changed '

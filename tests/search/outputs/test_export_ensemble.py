@@ -16,7 +16,7 @@ from search.outputs.export import export_ensemble
 from search.outputs.predict import predict_images
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import latest_ensemble_evaluation
-from tests.helpers import accuracy_of, command, ensembled_study
+from tests.helpers import accuracy_of, ensembled_study, run_here
 
 
 def test_the_exported_ensemble_reloads_and_scores_what_the_run_stored(
@@ -49,15 +49,17 @@ def test_the_exported_ensemble_reloads_and_scores_what_the_run_stored(
     assert prediction.error is None and len(prediction.top) == 3
 
 
-def test_the_command_exports_the_ensemble(finished_study: Path, tmp_path: Path) -> None:
+def test_the_command_exports_the_ensemble(
+    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     study, folder = ensembled_study(finished_study, tmp_path)
-    result = command(
-        "export", str(folder / "tiny.toml"), "--ensemble", "--output", str(tmp_path / "e")
+    result = run_here(
+        capsys, "export", str(folder / "tiny.toml"), "--ensemble", "--output", str(tmp_path / "e")
     )
     assert result.returncode == 0, result.stderr
     members = ", ".join(map(str, latest_ensemble_evaluation(study).members))
     assert result.stdout.startswith(f'exported the ensemble of trials {members} of study "tiny"')
-    refused = command("export", str(folder / "tiny.toml"), "--ensemble", "--trial", "0")
+    refused = run_here(capsys, "export", str(folder / "tiny.toml"), "--ensemble", "--trial", "0")
     assert refused.returncode == 2 and "not allowed with argument" in refused.stderr
 
 

@@ -17,7 +17,7 @@ from search.outputs.take_home import export_chosen, export_student
 from search.storage.artifacts import open_artifact_store
 from search.storage.records import EnsembleChoice, latest_student, store_ensemble_choice
 from search.storage.trials import best_trial, ensemble_members
-from tests.helpers import accuracy_of, command, copy_of, distilled_study, stored_study
+from tests.helpers import accuracy_of, copy_of, distilled_study, run_here, stored_study
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +105,13 @@ def test_without_a_student_export_takes_the_best_trial_and_says_why(
     )
 
 
-def test_the_command_exports_the_student(distilled: tuple, tmp_path: Path) -> None:
+def test_the_command_exports_the_student(
+    distilled: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     study, folder, _, _ = distilled
     student = latest_student(study)
-    result = command(
-        "export", str(folder / "tiny.toml"), "--student", "--output", str(tmp_path / "e")
+    result = run_here(
+        capsys, "export", str(folder / "tiny.toml"), "--student", "--output", str(tmp_path / "e")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
