@@ -92,20 +92,24 @@ def fp32_peak_per_core() -> tuple[float, str]:
     """One core's FP32 peak in GFLOP/s, and how it was reckoned (printed beside it).
 
     FLOPs a cycle from the vector units the CPU's flags imply: two FMA pipes of 8 floats on
-    AVX2 (Zen 3, Intel client), and on AVX-512 two of 16 on Intel server cores but still 8-wide
-    pipes on AMD Zen 4, which splits 512-bit work in two. The clock is /proc/cpuinfo's (often
-    the base clock in a VM; boost makes the true peak higher, the fraction lower).
+    AVX2 (Zen 3, Intel client); on AVX-512 two of 16 on Intel server cores and AMD Zen 5
+    (family 26, whose EPYC parts have full 512-bit pipes), but still 8-wide pipes on AMD Zen 4,
+    which splits 512-bit work in two. The clock is /proc/cpuinfo's (often the base clock in a
+    VM; boost makes the true peak higher, the fraction lower).
     """
     from search.engine.precision import cpu_flags as all_flags
 
     flags = all_flags()
-    vendor, mhz = "", 0.0
+    vendor, family, mhz = "", 0, 0.0
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("vendor_id"):
             vendor = line.split(":", 1)[1].strip()
+        elif line.startswith("cpu family") and not family:
+            family = int(line.split(":", 1)[1])
         elif line.startswith("cpu MHz") and not mhz:
             mhz = float(line.split(":", 1)[1])
-    wide = "avx512f" in flags and vendor == "GenuineIntel"
+    zen5_or_later = vendor == "AuthenticAMD" and family >= 26
+    wide = "avx512f" in flags and (vendor == "GenuineIntel" or zen5_or_later)
     per_cycle = 2 * 2 * (16 if wide else 8)  # 2 pipes x 2 (multiply and add) x floats a pipe
     how = f"{per_cycle} FLOP a cycle ({'2 AVX-512' if wide else '2 256-bit'} FMA pipes)"
     return per_cycle * mhz / 1000, f"{how} x {mhz / 1000:.2f} GHz"
