@@ -54,8 +54,12 @@ def study() -> optuna.Study:
     return study
 
 
-def test_a_trial_is_as_long_as_the_median_of_those_that_trained(study: optuna.Study) -> None:
-    assert typical_trial_seconds(study) == 40
+def test_a_trial_is_as_long_as_the_median_of_those_that_completed(study: optuna.Study) -> None:
+    assert typical_trial_seconds(study) == 70  # of 100 and 40; the pruned 30 s left out
+    pruned_only = optuna.create_study()
+    too_big = trial(0.01, None, **{records.OVER_BUDGET: "too big"})  # never trained
+    pruned_only.add_trials([trial(30, None), trial(50, None), too_big])
+    assert typical_trial_seconds(pruned_only) == 40  # before any completed: those that trained
     assert typical_trial_seconds(optuna.create_study()) == 0
 
 
@@ -73,4 +77,4 @@ def test_trials_stop_starting_a_trial_and_a_student_before_the_deadline(
     study: optuna.Study,
 ) -> None:
     closing = Closing(True, None, 5)
-    assert closing.last_start(study, 1000.0) == 1000 - 40 - closing_seconds(study, closing)
+    assert closing.last_start(study, 1000.0) == 1000 - 70 - closing_seconds(study, closing)
