@@ -25,7 +25,10 @@ def test_export_never_touches_a_partial_folder_of_the_users(
 
 
 def test_keras_and_litert_exports_go_to_folders_of_their_own_with_the_users_modes(
-    finished_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch
+    finished_study: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     study_file = str(finished_study / "tiny.toml")
     monkeypatch.chdir(tmp_path)
