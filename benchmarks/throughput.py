@@ -51,6 +51,9 @@ workers = "auto"
 [pruner]
 kind = "none"
 
+[ensemble]
+size = 0   # no ensemble and no student: (a) trains and validates only, so (b) does too
+
 [search_space]
 conv1_channels = {{ low = 8, high = 64 }}
 conv2_channels = {{ low = 16, high = 128 }}
