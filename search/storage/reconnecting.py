@@ -85,8 +85,7 @@ def is_connection_lost(error: BaseException) -> bool:
     """Whether ``error`` (or what Optuna wrapped in it) says the database cannot be reached,
     rather than that a query was wrong. Never SQLite's: a file has no connection to lose (its
     locks are waited for on its busy timeout, a full disk is said at once)."""
-    if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
-        error = error.__cause__
+    error = _unwrapped(error)
     if isinstance(getattr(error, "orig", None), sqlite3.Error):
         return False
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
@@ -97,6 +96,13 @@ def is_connection_lost(error: BaseException) -> bool:
         # or it stopped (restarted, say) with the call under way
         return error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
     return isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError))
+
+
+def _unwrapped(error: BaseException) -> BaseException:
+    """The database driver's error that Optuna wrapped in ``error``, or ``error`` itself."""
+    if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__:
+        return error.__cause__
+    return error
 
 
 class Reconnecting:
@@ -174,7 +180,7 @@ class ReconnectingRDBStorage(Reconnecting, optuna.storages.RDBStorage):
 
 def _full_folder(error: Exception, url: str) -> Path | None:
     """The folder of the SQLite database at ``url`` if ``error`` says its disk is full."""
-    cause = error.__cause__ if isinstance(error, optuna.exceptions.StorageInternalError) else error
+    cause = _unwrapped(error)
     full = isinstance(getattr(cause, "orig", None), sqlite3.OperationalError) and (
         "full" in str(cause.orig)
     )
