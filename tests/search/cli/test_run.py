@@ -145,9 +145,10 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(folder)], check=True)
 
 
-def fill_after_the_first_trial(filler: Path, database: Path) -> threading.Thread:
-    """A thread that, once the study in ``database`` has a complete trial, writes ``filler``
-    until its disk has not a byte left."""
+def run_as_the_disk_fills(path: Path, filler: Path, database: Path) -> subprocess.CompletedProcess:
+    """`run` of the study file at ``path`` in a process of its own while a thread, once the
+    study in ``database`` has a complete trial, writes ``filler`` until its disk has not a byte
+    left."""
 
     def fill() -> None:
         while _count(database, "COMPLETE") < 1:
@@ -159,9 +160,11 @@ def fill_after_the_first_trial(filler: Path, database: Path) -> threading.Thread
             except OSError:
                 pass
 
-    thread = threading.Thread(target=fill, daemon=True)
-    thread.start()
-    return thread
+    filling = threading.Thread(target=fill, daemon=True)
+    filling.start()
+    run = command("run", str(path))
+    filling.join(timeout=60)
+    return run
 
 
 @pytest.mark.slow
@@ -178,9 +181,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_the_study_resumes(
     )
     database = tmp_path / "tiny.db"
     filler = small_disk / "filler"
-    filling = fill_after_the_first_trial(filler, database)
-    run = command("run", str(path))
-    filling.join(timeout=60)
+    run = run_as_the_disk_fills(path, filler, database)
     full = (
         f"no space left on {models} for a model: free some, then run again (finished trials "
         "are kept)"
@@ -221,9 +222,7 @@ def test_a_full_disk_under_the_database_stops_the_run_and_the_study_resumes(
         run={"trial_pictures": False},
     )
     filler = small_disk / "filler"
-    filling = fill_after_the_first_trial(filler, database)
-    run = command("run", str(path))
-    filling.join(timeout=60)
+    run = run_as_the_disk_fills(path, filler, database)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert re.fullmatch(
         rf"Error: no space left on {re.escape(str(small_disk))} for the study database: free "
