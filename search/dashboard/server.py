@@ -11,9 +11,9 @@ from search.runtime import interrupts
 
 
 def serve(storage: Any, *, host: str, port: int, artifact_store: Any | None) -> None:
-    """Serve the dashboard until Ctrl-C or SIGTERM (then KeyboardInterrupt is raised); ``storage``
-    is an Optuna storage, ``artifact_store``
-    the study's store (None for a study made elsewhere: the dashboard then shows no pictures).
+    """Serve the dashboard until Ctrl-C or SIGTERM (then KeyboardInterrupt is raised);
+    ``storage`` is an Optuna storage, ``artifact_store`` the study's store (None for a study made
+    elsewhere: the dashboard then shows no pictures).
     Call ``check_address`` first: the server prints its own lines before it finds a busy port.
 
     Raises:
