@@ -209,7 +209,10 @@ class StudyLock:
                     connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock_all()"))
                     connection.close()
                 except sqlalchemy.exc.DBAPIError:
-                    connection.invalidate()  # the server went away: the locks went with it
+                    # The server went away, and the locks with it. close() itself may be what
+                    # failed (its ROLLBACK), and leaves the connection closed and invalidated.
+                    if not connection.closed:
+                        connection.invalidate()
         else:
             yield
 

@@ -182,3 +182,37 @@ def test_a_url_to_paste_leaves_its_password_out(url: str, pasteable: tuple[str, 
     # A hidden password (***) pasted back would be taken for the password; libpq reads the
     # real one from PGPASSWORD or ~/.pgpass when the URL has none.
     assert pasteable_url(url) == pasteable
+
+
+@pytest.mark.parametrize("step", ["unlock", "rollback"])
+def test_a_lock_whose_server_went_away_is_let_go_without_error(
+    postgres_url: str, step: str
+) -> None:
+    from search.storage.database import _lock_engine
+
+    # The server drops the lock's connection as the lock is let go: before its unlock, or
+    # between the unlock and the ROLLBACK of close() (seen in CI as a server stopped).
+    engine = _lock_engine(postgres_url)
+    killer = sqlalchemy.create_engine(postgres_url, poolclass=sqlalchemy.pool.NullPool)
+
+    killed = []
+
+    def kill(connection: sqlalchemy.engine.Connection, *_: object) -> None:
+        pid = connection.connection.dbapi_connection.info.backend_pid
+        with killer.connect() as other:
+            query = sqlalchemy.text("SELECT pg_terminate_backend(:pid)")
+            killed.append(other.execute(query, {"pid": pid}).scalar())
+
+    def on_unlock(connection, cursor, statement, *_: object) -> None:  # noqa: ANN001
+        if "unlock_all" in statement:
+            kill(connection)
+
+    listener = ("before_cursor_execute", on_unlock) if step == "unlock" else ("rollback", kill)
+    try:
+        with study_lock(postgres_url, "gone"):
+            sqlalchemy.event.listen(engine, *listener)
+    finally:
+        sqlalchemy.event.remove(engine, *listener)
+    assert killed == [True]
+    with study_lock(postgres_url, "gone"):  # the next lock gets a live connection
+        pass
