@@ -19,9 +19,7 @@ from pathlib import Path
 import common
 import numpy as np
 
-from tests.helpers import pattern
-
-GESTURES = {"Rock": "circle", "Paper": "horizontal", "Scissors": "vertical"}
+from tests.helpers import GESTURES, pattern
 
 
 def readme_study_file() -> str:

@@ -21,6 +21,8 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 CLASSES = ("circle", "horizontal", "vertical")
+# The drawn shapes that stand in for the rock-paper-scissors gestures.
+GESTURES = {"Rock": "circle", "Paper": "horizontal", "Scissors": "vertical"}
 
 
 # --- data ----------------------------------------------------------------------------------------

@@ -13,11 +13,8 @@ import pytest
 from PIL import Image
 
 from tests.browser import Browser, fake_camera_args, screenshot_folder, served_at, write_y4m
-from tests.helpers import error_of, pattern, run_here, start, write_study
+from tests.helpers import GESTURES, error_of, pattern, run_here, start, write_study
 from tests.postgres import free_port
-
-# Three clearly different drawn shapes stand in for the three gestures.
-GESTURES = {"Rock": "circle", "Paper": "horizontal", "Scissors": "vertical"}
 
 
 @pytest.fixture(scope="module")
