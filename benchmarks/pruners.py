@@ -129,6 +129,8 @@ def main() -> None:
 
 
 def show(name: str, seed: int, wall: float, study: object, right: dict) -> None:
+    from search.storage.trials import best_trial
+
     trials = study.trials
     states = [t.state.name for t in trials]
     trained = sum(t.user_attrs.get(records.EPOCHS_RUN, 0) for t in trials)
@@ -137,7 +139,8 @@ def show(name: str, seed: int, wall: float, study: object, right: dict) -> None:
     print(f"{name} ({PRUNERS[name].replace(chr(10), ', ')}), seed {seed}, {wall:.0f} s")
     for what, correct in right.items():
         print(f"  {what} validation: {common.accuracy_text(correct.mean(), n_val)}")
-    print(f"  best: trial {study.best_trial.number} {study.best_trial.params}")
+    best = best_trial(study)  # the tool's ranking, which Optuna's best_trial is not
+    print(f"  best: trial {best.number} {best.params}")
     print(
         f"  trials: {len(trials)} ({states.count('COMPLETE')} complete, "
         f"{states.count('PRUNED')} pruned, {states.count('FAIL')} failed); epochs trained: "
