@@ -24,6 +24,7 @@ RECIPES = {
     "cosine schedule": {"lr_schedule": "cosine"},
     "one-cycle schedule": {"lr_schedule": "one_cycle"},
     "shift 2 px": {"shift": 2},
+    "cosine + shift 2": {"lr_schedule": "cosine", "shift": 2},
     "batch norm": {"batch_norm": 1},
     "batch norm + cosine": {"batch_norm": 1, "lr_schedule": "cosine"},
     "batch norm + cosine + shift 2": {"batch_norm": 1, "lr_schedule": "cosine", "shift": 2},
