@@ -1,13 +1,15 @@
 """A study made, resumed or joined, with the settings it records checked.
 
 Made (or its settings checked) under the storage's study lock, before any worker starts, so
-that processes started together never race to create it. Every later process finds in the study
-what it was made with: the study file's settings, the resolved config (``worker`` needs no
-file), the data's record and fingerprint, and the artifact store it claimed.
+that processes started together never race to create it (behind the gRPC proxy, which has no
+lock, one makes and names it, and the others wait for its name). Every later process finds in
+the study what it was made with: the study file's settings, the resolved config (``worker``
+needs no file), the data's record and fingerprint, and the artifact store it claimed.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import optuna
@@ -33,6 +35,10 @@ from search.space.suggest import distributions
 from search.storage import records
 from search.storage.artifacts import ArtifactStore, check_owner, claim_store
 from search.storage.database import open_storage, study_lock
+from search.storage.url import grpc_address
+
+# Behind the gRPC proxy: how long to wait for the uid of a study another process has just made.
+UID_WAIT_SECONDS = 10.0
 
 
 def create_or_resume_study(
@@ -53,17 +59,9 @@ def create_or_resume_study(
             heartbeat=config.study.heartbeat,
             retry_seconds=config.run.storage_retry_seconds,
         )
-        sampler, pruner = _sampler_and_pruner(config)
-        study = optuna.create_study(
-            study_name=config.study.name,
-            storage=storage,
-            direction="maximize",
-            sampler=sampler,
-            pruner=pruner,
-            load_if_exists=True,
-        )
-        _record_or_check_settings(study, config, dataset, allow_changes)
-        claim_store(store, config.study.artifacts, config.study.name, records.ensure_uid(study))
+        study, uid = _made_or_opened(config, storage)
+        _record_or_check_settings(study, config, dataset, allow_changes)  # before any write
+        claim_store(store, config.study.artifacts, config.study.name, uid or _uid(study, config))
     return study
 
 
@@ -79,7 +77,7 @@ def join_study_for_trials(
     with study_lock(config.study.storage):
         study = open_for_trials(config).study
         _record_or_check_settings(study, config, dataset, allow_changes)
-        claim_store(store, config.study.artifacts, config.study.name, records.ensure_uid(study))
+        claim_store(store, config.study.artifacts, config.study.name, _uid(study, config))
     return study
 
 
@@ -116,6 +114,43 @@ def check_artifact_owner(config: StudyConfig, store: ArtifactStore) -> None:
     except (StorageError, KeyError):
         pass
     check_owner(store, config.study.artifacts, config.study.name, uid)
+
+
+def _made_or_opened(
+    config: StudyConfig, storage: optuna.storages.BaseStorage
+) -> tuple[optuna.Study, str | None]:
+    """The study, and its uid where it was made and named here; an existing one is only read
+    (it is left as it is, should its settings be refused)."""
+    name = config.study.name
+    sampler, pruner = _sampler_and_pruner(config)
+    if name not in optuna.get_all_study_names(storage):
+        try:
+            study = optuna.create_study(
+                study_name=name,
+                storage=storage,
+                direction="maximize",
+                sampler=sampler,
+                pruner=pruner,
+            )
+            return study, records.give_uid(study)
+        except optuna.exceptions.DuplicatedStudyError:
+            pass  # made a moment ago by another process: behind the gRPC proxy, with no lock
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+    return study, None
+
+
+def _uid(study: optuna.Study, config: StudyConfig) -> str:
+    """The uid of a study this process did not make. Under the study lock its maker named it
+    before letting go. Behind the gRPC proxy there is no lock: wait a while for the maker's
+    uid rather than give one of our own (two uids: one would claim the artifact store, and
+    the study would keep the other). A study older than uids is named here."""
+    wait = UID_WAIT_SECONDS if grpc_address(config.study.storage) else 0
+    deadline = time.monotonic() + wait
+    while records.study_uid(study) is None:  # read from the storage each time
+        if time.monotonic() >= deadline:
+            return records.give_uid(study)
+        time.sleep(0.1)
+    return records.study_uid(study)
 
 
 def _sampler_and_pruner(

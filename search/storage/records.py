@@ -154,10 +154,9 @@ def study_uid(study: optuna.Study) -> str | None:
     return study.user_attrs.get(UID)
 
 
-def ensure_uid(study: optuna.Study) -> str:
-    """The study's uid, given on first use."""
-    if UID not in study.user_attrs:
-        study.set_user_attr(UID, uuid.uuid4().hex)
+def give_uid(study: optuna.Study) -> str:
+    """Name a study: its maker does, at once (a study older than uids: whoever opens it)."""
+    study.set_user_attr(UID, uuid.uuid4().hex)
     return study.user_attrs[UID]
 
 

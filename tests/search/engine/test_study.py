@@ -131,3 +131,16 @@ def test_a_new_study_of_the_same_name_does_not_take_the_old_ones_folder(
         '"tiny" (an earlier one, whose database moved or was deleted?); give this study one '
         "of its own with [study] artifacts"
     )
+
+
+def test_a_study_older_than_uids_is_named_when_opened(tmp_path: Path, image_folder: Path) -> None:
+    from search.engine.study import create_or_resume_study
+    from search.storage.artifacts import open_artifact_store, store_owner
+
+    config = load_config(write_study(tmp_path))
+    old = optuna.create_study(
+        study_name="tiny", storage=config.study.storage, direction="maximize"
+    )
+    store = open_artifact_store(config.study.artifacts, create=True)
+    study = create_or_resume_study(config, load_dataset(config.data), store)
+    assert records.study_uid(old) == records.study_uid(study) == store_owner(store).uid

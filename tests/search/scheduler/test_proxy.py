@@ -160,3 +160,29 @@ def test_workers_wait_for_a_restarted_proxy(
     stop_proxy(restarted[0])
     assert pg_states(postgres_url) == {"COMPLETE": 8}
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_runs_started_together_through_the_proxy_give_their_new_study_one_uid(
+    tmp_path: Path, image_folder: Path, proxy: str
+) -> None:
+    from search.storage import records
+    from search.storage.artifacts import open_artifact_store, store_owner
+
+    # No lock behind the proxy: each run makes or opens the study at the same moment, and only
+    # its maker names it; two names would leave the study and its store's claim apart for good.
+    path = write_study(tmp_path, study={"storage": proxy})
+    together, made = threading.Barrier(4), []
+
+    def run() -> None:
+        together.wait()
+        made.append(made_study(path))
+
+    runs = [threading.Thread(target=run) for _ in range(4)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert len(made) == 4
+    owner = store_owner(open_artifact_store(made[0][1].study.artifacts, create=False))
+    assert owner is not None
+    assert {records.study_uid(handle.study) for handle, _ in made} == {owner.uid}

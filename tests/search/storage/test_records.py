@@ -12,8 +12,8 @@ from search.storage import records
 from search.storage.records import (
     TestEvaluation,
     TrialRecord,
-    ensure_uid,
     evaluated_on_test,
+    give_uid,
     recorded_artifacts,
     set_study_record,
     store_test_evaluation,
@@ -79,11 +79,11 @@ def test_the_test_evaluation_and_the_summary_read_back() -> None:
     }
 
 
-def test_a_uid_is_given_once() -> None:
+def test_a_uid_is_given() -> None:
     study = optuna.create_study()
     assert study_uid(study) is None
-    uid = ensure_uid(study)
-    assert ensure_uid(study) == study_uid(study) == uid and len(uid) == 32
+    uid = give_uid(study)
+    assert study_uid(study) == uid and len(uid) == 32
 
 
 def test_the_recorded_artifact_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
