@@ -146,11 +146,11 @@ def _uid(study: optuna.Study, config: StudyConfig) -> str:
     the study would keep the other). A study older than uids is named here."""
     wait = UID_WAIT_SECONDS if grpc_address(config.study.storage) else 0
     deadline = time.monotonic() + wait
-    while records.study_uid(study) is None:  # read from the storage each time
+    while (uid := records.study_uid(study)) is None:  # read from the storage each time
         if time.monotonic() >= deadline:
             return records.give_uid(study)
         time.sleep(0.1)
-    return records.study_uid(study)
+    return uid
 
 
 def _sampler_and_pruner(
