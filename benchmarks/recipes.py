@@ -1,14 +1,16 @@
 """The recipes a study can open, each on its own: validation accuracy and time at equal epochs.
 
     .venv/bin/python benchmarks/recipes.py --epochs 12
+    .venv/bin/python benchmarks/recipes.py --epochs 12 --widths 64/128/256 --only "cosine schedule"
 
-Trains one mid-sized LeNet (32/64/128, batch 32, Adam at 1e-3) on the full Fashion-MNIST split
-for the same number of epochs with each recipe (batch normalization, a learning-rate schedule,
-random shifts and flips, and their combinations), in single-threaded processes pinned one per
-core as `run --workers auto` runs trials, and prints each one's best validation accuracy (with its
-95% interval on the 6,000 validation images), at which epoch, and the seconds an epoch took: what
-a recipe gains, and what it costs in epochs a study could have trained instead. One seed each:
-differences inside the intervals are noise. The test split is not read.
+Trains one mid-sized LeNet (32/64/128 unless ``--widths``, batch 32, Adam at 1e-3) on the full
+Fashion-MNIST split for the same number of epochs with each recipe (batch normalization, a
+learning-rate schedule, random shifts and flips, and their combinations), in single-threaded
+processes pinned one per core as `run --workers auto` runs trials, and prints each one's best
+validation accuracy (with its 95% interval on the 6,000 validation images), at which epoch, and
+the seconds an epoch took: what a recipe gains, and what it costs in epochs a study could have
+trained instead. One seed each: differences inside the intervals are noise. The test split is
+not read.
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ RECIPES = {
         "flip": 1,
     },
 }
-WIDTHS = {"conv1_channels": 32, "conv2_channels": 64, "dense_units": 128}
+WIDTH_KEYS = ("conv1_channels", "conv2_channels", "dense_units")
 
 
-def one(recipe: dict, epochs: int) -> None:
+def one(recipe: dict, epochs: int, widths: list[int]) -> None:
     """In a child process: train the recipe; print a JSON line."""
     from search.runtime.tensorflow import start_tensorflow
 
@@ -49,7 +51,7 @@ def one(recipe: dict, epochs: int) -> None:
     from search.space.hyperparameters import architecture, training_params
 
     data = load_dataset(DataSettings("fashion_mnist", validation_split=0.1))
-    values = {**WIDTHS, "epochs": epochs, **recipe}
+    values = {**dict(zip(WIDTH_KEYS, widths, strict=True)), "epochs": epochs, **recipe}
     arch = architecture(values, data.input_shape, len(data.class_names))
     training = Training(TrainingData(data), arch, training_params(values), seed=0)
     started, curve, seconds = time.perf_counter(), [], []
@@ -67,16 +69,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=12, help="epochs each (12)")
     parser.add_argument("--only", help="the names of RECIPES to run, comma-separated")
+    parser.add_argument(
+        "--widths", default="32/64/128", help="conv1/conv2/dense of the LeNet (32/64/128)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    widths = [int(width) for width in args.widths.split("/")]
     if args.one:
-        one(json.loads(args.one), args.epochs)
+        one(json.loads(args.one), args.epochs, widths)
         return
     names = [n for n in RECIPES if not args.only or n in args.only.split(",")]
     print(f"machine: {common.machine()}; flags: {common.cpu_flags()}")
-    print(f"LeNet 32/64/128, batch 32, lr 1e-3, {args.epochs} epochs each, one core each, seed 0")
+    print(
+        f"LeNet {args.widths}, batch 32, lr 1e-3, {args.epochs} epochs each, one core each, seed 0"
+    )
     commands = [
         [__file__, "--one", json.dumps(RECIPES[name]), "--epochs", str(args.epochs)]
+        + ["--widths", args.widths]
         for name in names
     ]
     for index, stdout in common.run_pinned(commands):
