@@ -123,20 +123,14 @@ def _made_or_opened(
     (it is left as it is, should its settings be refused)."""
     name = config.study.name
     sampler, pruner = _sampler_and_pruner(config)
-    if name not in optuna.get_all_study_names(storage):
-        try:
-            study = optuna.create_study(
-                study_name=name,
-                storage=storage,
-                direction="maximize",
-                sampler=sampler,
-                pruner=pruner,
-            )
-            return study, records.give_uid(study)
-        except optuna.exceptions.DuplicatedStudyError:
-            pass  # made a moment ago by another process: behind the gRPC proxy, with no lock
-    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-    return study, None
+    try:  # as Optuna's load_if_exists: its failed insert writes nothing
+        study = optuna.create_study(
+            study_name=name, storage=storage, direction="maximize", sampler=sampler, pruner=pruner
+        )
+        return study, records.give_uid(study)
+    except optuna.exceptions.DuplicatedStudyError:  # it exists (or, behind the proxy, just did)
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        return study, None
 
 
 def _uid(study: optuna.Study, config: StudyConfig) -> str:

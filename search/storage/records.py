@@ -156,8 +156,9 @@ def study_uid(study: optuna.Study) -> str | None:
 
 def give_uid(study: optuna.Study) -> str:
     """Name a study: its maker does, at once (a study older than uids: whoever opens it)."""
-    study.set_user_attr(UID, uuid.uuid4().hex)
-    return study.user_attrs[UID]
+    uid = uuid.uuid4().hex
+    study.set_user_attr(UID, uid)
+    return uid
 
 
 def recorded_artifacts(study: optuna.Study) -> ArtifactLocation | None:
