@@ -23,6 +23,7 @@ from pathlib import Path
 
 import common
 import numpy as np
+import optuna
 
 from search.stats import paired_difference
 from search.storage import records
@@ -40,19 +41,19 @@ def with_pruner(text: str, pruner: str) -> str:
     return re.sub(r"\[pruner\]\n(?:[^\[\n].*\n|\n)*", f"[pruner]\n{pruner}\n\n", text)
 
 
-def delivered(path: Path) -> dict[str, np.ndarray]:
-    """Per validation image, whether what the study at ``path`` delivers got it right: its best
-    trial, its exported model (the student where it beat the best trial) and its ensemble."""
-    import optuna
-
+def delivered(path: Path) -> tuple[optuna.Study, dict[str, np.ndarray]]:
+    """The study at ``path`` and, per validation image, whether what it delivers got it right:
+    its best trial, its exported model (the student where it beat the best trial) and its
+    ensemble."""
     from search.config.study_file import load_config
     from search.data.loading import load_dataset
     from search.storage.artifacts import load_trial_model, open_artifact_store
+    from search.storage.database import load_study, open_storage
     from search.storage.trials import best_trial, current_student
 
     config = load_config(path)
     data = load_dataset(config.data)
-    study = optuna.load_study(study_name=config.study.name, storage=config.study.storage)
+    study = load_study(open_storage(config.study.storage, create=False), config.study.name)
     store = open_artifact_store(config.study.artifacts, create=False)
 
     def probabilities(artifact_id: str) -> np.ndarray:
@@ -73,7 +74,7 @@ def delivered(path: Path) -> dict[str, np.ndarray]:
         together = right(
             sum(w * probabilities(a) for w, a in zip(ensemble.weights, members, strict=True))
         )
-    return {"best trial": best, "exported": exported, "ensemble": together}
+    return study, {"best trial": best, "exported": exported, "ensemble": together}
 
 
 def main() -> None:
@@ -83,8 +84,6 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep each study in DIR/<pruner>-<seed>/")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="the studies' seeds")
     args = parser.parse_args()
-    import optuna
-
     print(f"machine: {common.machine()}; flags: {common.cpu_flags()}")
     print(f"budget {args.budget:.0f} s each, seeds {args.seeds}")
     names = args.only or list(PRUNERS)
@@ -102,10 +101,7 @@ def main() -> None:
                 )
                 if result.returncode != 0:
                     sys.exit(f"lenet-search run failed:\n{result.stderr}")
-                study = optuna.load_study(
-                    study_name="fashion_mnist", storage=f"sqlite:///{folder}/fashion_mnist.db"
-                )
-                right[name, seed] = delivered(path)
+                study, right[name, seed] = delivered(path)
             show(name, seed, wall, study, right[name, seed])
     if "median" in names:
         print("\nagainst median, on the same validation images (pooled over the seeds):")
@@ -128,7 +124,7 @@ def main() -> None:
                 )
 
 
-def show(name: str, seed: int, wall: float, study: object, right: dict) -> None:
+def show(name: str, seed: int, wall: float, study: optuna.Study, right: dict) -> None:
     from search.storage.trials import best_trial
 
     trials = study.trials
