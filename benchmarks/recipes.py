@@ -40,6 +40,16 @@ RECIPES = {
 WIDTH_KEYS = ("conv1_channels", "conv2_channels", "dense_units")
 
 
+def widths_arg(text: str) -> list[int]:
+    """``--widths C1/C2/D``: three positive whole numbers, refused here rather than in a child."""
+    parts = text.split("/")
+    if len(parts) != len(WIDTH_KEYS) or not all(part.isdigit() and int(part) for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give conv1/conv2/dense as three positive whole numbers, e.g. 32/64/128"
+        )
+    return [int(part) for part in parts]
+
+
 def one(recipe: dict, epochs: int, widths: list[int]) -> None:
     """In a child process: train the recipe; print a JSON line."""
     from search.runtime.tensorflow import start_tensorflow
@@ -70,22 +80,23 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=12, help="epochs each (12)")
     parser.add_argument("--only", help="the names of RECIPES to run, comma-separated")
     parser.add_argument(
-        "--widths", default="32/64/128", help="conv1/conv2/dense of the LeNet (32/64/128)"
+        "--widths",
+        type=widths_arg,
+        default="32/64/128",
+        help="conv1/conv2/dense of the LeNet (32/64/128)",
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    widths = [int(width) for width in args.widths.split("/")]
+    widths = "/".join(map(str, args.widths))
     if args.one:
-        one(json.loads(args.one), args.epochs, widths)
+        one(json.loads(args.one), args.epochs, args.widths)
         return
     names = [n for n in RECIPES if not args.only or n in args.only.split(",")]
     print(f"machine: {common.machine()}; flags: {common.cpu_flags()}")
-    print(
-        f"LeNet {args.widths}, batch 32, lr 1e-3, {args.epochs} epochs each, one core each, seed 0"
-    )
+    print(f"LeNet {widths}, batch 32, lr 1e-3, {args.epochs} epochs each, one core each, seed 0")
     commands = [
         [__file__, "--one", json.dumps(RECIPES[name]), "--epochs", str(args.epochs)]
-        + ["--widths", args.widths]
+        + ["--widths", widths]
         for name in names
     ]
     for index, stdout in common.run_pinned(commands):
