@@ -248,7 +248,8 @@ def ensembled_study(finished_study: Path, tmp_path: Path) -> tuple[optuna.Study,
 
     folder = copy_of(finished_study, tmp_path)
     study = stored_study(folder)
-    store_ensemble_choice(study, EnsembleChoice(5, ensemble_members(study, 5), [0.5, 0.6]))
+    members = ensemble_members(study, 5)
+    store_ensemble_choice(study, EnsembleChoice(5, members, [0.5, 0.6], cross_fitted=[0.5, 0.6]))
     store = open_artifact_store(folder / "tiny_artifacts", create=False)
     data = load_dataset(load_config(folder / "tiny.toml").data)
     assert evaluate_ensemble_on_test(study, data, store, 5) is not None

@@ -97,7 +97,7 @@ def _listing(summaries: list, fmt: str) -> str:
     from search.storage.studies import StudySummary
 
     if fmt == "table":
-        from search.outputs.tables import studies_table
+        from search.outputs.studies_table import studies_table
 
         return studies_table(summaries)
     rows = [asdict(summary) for summary in summaries]

@@ -1,5 +1,4 @@
-"""Readable and scriptable text of a study: the trials table, the best trial, the run's summary,
-and the studies of a storage.
+"""Readable and scriptable text of a study: the trials table, the best trial, the run's summary.
 
 ``trials`` and ``best`` print a table for people (at most 100 columns wide) or CSV and JSON for
 scripts; all of them read the same ``TrialRecord``s. Nothing here imports TensorFlow.
@@ -31,7 +30,6 @@ from search.storage.records import (
     trial_records,
     trial_summary,
 )
-from search.storage.studies import StudySummary
 from search.storage.trials import (
     LatestEnsemble,
     best_trial,
@@ -286,17 +284,25 @@ def thin_numbers(value: float, n_val: int | None) -> list[str]:
 def ensemble_lines(latest: LatestEnsemble) -> list[str]:
     """The ensemble's members, accuracies with their intervals, and its lead over the best."""
     choice, ensemble = latest.choice, latest.evaluation
-    scored = " ".join(f"{accuracy:.4f}" for accuracy in choice.val_accuracies)
     top = len(choice.val_accuracies)
-    chosen = f"    chosen on:         validation, the mean of the top 1 to {top}: {scored}"
+    chosen = [
+        f"    chosen on:         validation, the mean of the top 1 to {top}: "
+        + " ".join(f"{accuracy:.4f}" for accuracy in choice.val_accuracies)
+    ]
+    if choice.cross_fitted is not None:
+        chosen.append(
+            "      cross-fitted:    "
+            + " ".join(f"{accuracy:.4f}" for accuracy in choice.cross_fitted)
+            + " (ranked on half the images, scored on the other: k is chosen by these)"
+        )
     stale = "" if latest.current else "; better trials completed since: the next `run` updates it"
     if ensemble is None:
-        return [f"  ensemble:            none: the best trial alone scored best{stale}", chosen]
+        return [f"  ensemble:            none: the best trial alone scored best{stale}", *chosen]
     members = ", ".join(map(str, ensemble.members))
     return [
         f"  ensemble:            the mean of trials {members} (the {len(ensemble.members)} best "
         f"by validation accuracy){stale}",
-        chosen,
+        *chosen,
         f"    validation:        {ensemble.val_accuracy:.4f}",
         *_test_lines(ensemble),
         f"    size:              {_size_text(ensemble.param_count, ensemble.flops)} in all",
@@ -359,41 +365,3 @@ def run_summary(study: optuna.Study, wall_seconds: float) -> str:
     lines.append(f"  trials:              {tally(study).summary()}")
     lines.append(f"  wall time:           {wall_seconds:.0f}s")
     return "\n".join(lines)
-
-
-def studies_table(summaries: list[StudySummary]) -> str:
-    if not summaries:
-        return "no studies"
-    header = (
-        "study",
-        "trials",
-        "complete",
-        "pruned",
-        "over budget",
-        "failed",
-        "best val_acc",
-        "storage",
-    )
-    rows = [
-        (
-            s.name,
-            str(s.trials),
-            str(s.complete),
-            str(s.pruned),
-            str(s.over_budget),
-            str(s.failed),
-            f"{s.best_value:.4f} (trial {s.best_trial})" if s.best_value is not None else "-",
-            s.storage,
-        )
-        for s in summaries
-    ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        parts = [
-            c.ljust(w) if i in (0, len(header) - 1) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join(line(row) for row in (header, *rows))

@@ -65,9 +65,8 @@ _LATEST_STUDENT = "latest_student"  # the key of the student `run` made last
 
 
 # Records are kept in the study's system attributes, out of optuna-dashboard's table of user
-# attributes: it shows each value as raw JSON running off the page, and cuts it at 1,024
-# characters (the config is longer, a data record lists every file's digest). Studies recorded
-# before kept them as user attributes, where reading still finds them.
+# attributes, which shows raw JSON cut at 1,024 characters (the config is longer). Studies
+# recorded before kept them as user attributes, where reading still finds them.
 _RECORD_PREFIX = "lenet-search:"
 
 
@@ -285,18 +284,20 @@ def _ensemble_key(members: list[int]) -> str:
 @dataclass(frozen=True)
 class EnsembleChoice:
     """How the latest ensemble was chosen, on the validation split alone: the mean of the first
-    k of the ``size`` best trials, for the k whose mean scored best there (of equal ones, the
-    smaller). k = 1 is the best trial alone: then there is no ensemble."""
+    k of the ``size`` best trials, for the k whose mean scored best there, cross-fitted (of
+    equal ones, the smaller). k = 1 is the best trial alone: then there is no ensemble."""
 
     size: int  # [ensemble] size: how many of the best trials were considered
     considered: list[int]  # those trials' numbers, best by validation accuracy first
     val_accuracies: list[float]  # of the mean of the first 1, 2, ... considered trials
     # The next best trial, which the size budget kept out (None: the budget cut nothing).
     left_out: int | None = None
+    cross_fitted: list[float] | None = None  # engine.ensemble.cross_fitted; None: stored before
 
     @property
     def members(self) -> list[int]:
-        return self.considered[: self.val_accuracies.index(max(self.val_accuracies)) + 1]
+        scores = self.cross_fitted or self.val_accuracies
+        return self.considered[: scores.index(max(scores)) + 1]
 
     @property
     def decided_by(self) -> list[int]:
@@ -360,8 +361,7 @@ class StudentEvaluation:
     n_test: int
     single_val_accuracy: float  # the best trial's
     single_test_accuracy: float
-    # The student's test accuracy minus the best trial's, on the same images, and its paired
-    # 95% interval.
+    # The student's test accuracy minus the best trial's, on the same images, paired 95% CI.
     difference: float
     difference_low: float
     difference_high: float

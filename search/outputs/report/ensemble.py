@@ -24,9 +24,18 @@ def ensemble_section(study: optuna.Study) -> str:
     scored = ", ".join(
         f"top {k}: {accuracy:.4f}" for k, accuracy in enumerate(choice.val_accuracies, start=1)
     )
+    cross_fitted = (
+        ""
+        if choice.cross_fitted is None
+        else " k is chosen by the same means cross-fitted: the trials ranked on a random half of "
+        "the validation images and scored on the other half, which the best trial's luck on "
+        "the images that ranked it does not flatter ("
+        + ", ".join(f"{accuracy:.4f}" for accuracy in choice.cross_fitted)
+        + ")."
+    )
     how = (
         f"<p class=note>Chosen on the validation split alone: the mean of the first k of the "
-        f"{len(choice.considered)} trials best by {TARGET_NAME} ({scored}).</p>"
+        f"{len(choice.considered)} trials best by {TARGET_NAME} ({scored}).{cross_fitted}</p>"
     )
     stale = (
         ""

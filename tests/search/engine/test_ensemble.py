@@ -12,12 +12,19 @@ import pytest
 from search.config.settings import SizeBudget
 from search.config.study_file import load_config
 from search.data.loading import load_dataset
-from search.engine.ensemble import ensemble_model, evaluate_ensemble_on_test, within_budget
+from search.engine.ensemble import (
+    choose,
+    cross_fitted,
+    ensemble_model,
+    evaluate_ensemble_on_test,
+    within_budget,
+)
 from search.engine.runner import run_study
 from search.storage.artifacts import load_trial_model, open_artifact_store
 from search.storage.records import (
     EnsembleChoice,
     latest_ensemble_evaluation,
+    store_ensemble_choice,
     stored_ensemble_choice,
     stored_ensemble_evaluation,
 )
@@ -28,6 +35,44 @@ from tests.helpers import ensembled_study, stored_study
 def test_the_mean_of_the_top_k_is_chosen_for_the_k_that_scores_best() -> None:
     assert EnsembleChoice(5, [7, 3, 9, 1], [0.8, 0.85, 0.85, 0.84]).members == [7, 3]
     assert EnsembleChoice(5, [7, 3], [0.9, 0.85]).members == [7]  # the best alone: none
+    # Cross-fitted scores, where the choice has them, decide.
+    assert EnsembleChoice(
+        5, [7, 3, 9], [0.9, 0.85, 0.84], cross_fitted=[0.8, 0.81, 0.83]
+    ).members == [7, 3, 9]
+
+
+def test_k_is_judged_on_images_that_did_not_rank_the_trials() -> None:
+    """Twenty trials alike but for chance, 300 validation images: the one ranked best on them
+    owes its lead to luck there, and only the cross-fitted score sees that."""
+    random = np.random.default_rng(1)
+    n_trials, n_images, n_classes, skill = 20, 300, 10, 0.7
+    y = random.integers(0, n_classes, n_images)
+    right = random.random((n_trials, n_images)) < skill
+    predicted = np.where(right, y, (y + random.integers(1, n_classes, (n_trials, n_images))) % 10)
+    probabilities = np.full((n_trials, n_images, n_classes), 0.02)
+    probabilities[np.arange(n_trials)[:, None], np.arange(n_images), predicted] = 0.82
+    ranked = probabilities[np.argsort(-right.mean(axis=1), kind="stable")]
+    choice = choose(n_trials, list(range(n_trials)), list(ranked), y)
+    assert choice.val_accuracies[0] == right.mean(axis=1).max() > skill + 0.04  # luck
+    assert abs(choice.cross_fitted[0] - skill) < 0.02  # none: judged on other images
+    assert len(choice.cross_fitted) == n_trials
+    assert choice.cross_fitted == cross_fitted(ranked, y)  # seeded: the same choice each time
+    # Independent errors: the mean of a few beats any one, on either curve.
+    assert len(choice.members) > 5 and choice.cross_fitted[4] > choice.cross_fitted[0] + 0.1
+
+
+def test_a_choice_stored_before_k_was_cross_fitted_is_made_again(
+    finished_study: Path, tmp_path: Path
+) -> None:
+    study, folder = ensembled_study(finished_study, tmp_path)
+    store = open_artifact_store(folder / "tiny_artifacts", create=False)
+    data = load_dataset(load_config(folder / "tiny.toml").data)
+    members = ensemble_members(study, 5)
+    store_ensemble_choice(study, EnsembleChoice(5, members, [0.5, 0.6]))  # as stored before
+    evaluate_ensemble_on_test(study, data, store, 5)
+    choice = stored_ensemble_choice(study)
+    assert (choice.considered, len(choice.cross_fitted)) == (members, 2)
+    assert choice.val_accuracies != [0.5, 0.6]  # chosen on the study's own predictions
 
 
 def test_under_a_size_budget_only_members_that_fit_in_it_together_are_considered() -> None:

@@ -197,13 +197,16 @@ def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) 
         param_count=200_132,
         flops=5_000_000,
     )
-    choice = EnsembleChoice(5, [2, 0], [0.9, 0.91])
+    # The plain curve would keep trial 2 alone; the cross-fitted one, which chooses, both.
+    choice = EnsembleChoice(5, [2, 0], [0.9, 0.89], cross_fitted=[0.88, 0.9])
     store_ensemble_choice(study, choice)
     store_ensemble_evaluation(study, ensemble)
     lines = best_report(study).splitlines()
-    assert lines[-7:] == [
+    assert lines[-8:] == [
         "  ensemble:            the mean of trials 2, 0 (the 2 best by validation accuracy)",
-        "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.9100",
+        "    chosen on:         validation, the mean of the top 1 to 2: 0.9000 0.8900",
+        "      cross-fitted:    0.8800 0.9000 (ranked on half the images, scored on the other: "
+        "k is chosen by these)",
         "    validation:        0.9100",
         "    test accuracy:     0.9000 (95% CI 0.8798 to 0.9171, loss 0.2800)",
         "    minus the best:    +2.50 points on the same test images (paired 95% CI +1.00 to "
@@ -221,7 +224,7 @@ def test_best_shows_the_latest_ensemble_and_whether_it_is_still_the_best(study) 
     assert (row["ensemble.test_accuracy"][0], row["ensemble.members"][0]) == (0.9, "[2, 0]")
 
     add(study, TrialState.COMPLETE, {"dense_units": 64}, [0.95])  # a better trial, since
-    stale = best_report(study).splitlines()[-7]
+    stale = best_report(study).splitlines()[-8]
     assert stale.endswith("; better trials completed since: the next `run` updates it")
     assert json.loads(best_output(study, "json"))["ensemble"]["current"] is False
 
@@ -239,6 +242,7 @@ def test_best_says_when_the_best_alone_beat_every_ensemble(study) -> None:
             "considered": [2, 0],
             "val_accuracies": [0.9, 0.85],
             "left_out": None,  # the size budget kept no trial out
+            "cross_fitted": None,  # a choice stored before k was cross-fitted
         },
         "current": True,
     }
