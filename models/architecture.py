@@ -18,8 +18,11 @@ class LeNetArchitecture:
     Dropout is opt-in: with both rates 0 (the defaults) the network is exactly the tutorial's;
     ``dropout_conv`` adds a Dropout after each pooling, ``dropout_dense`` one after the dense
     layer. ``batch_norm = 1`` puts a BatchNormalization between each convolution and its relu
-    (the convolution then has no bias: the normalization's offset takes its place). These
-    defaults are the tutorial's values, and the search reads its defaults here.
+    (the convolution then has no bias: the normalization's offset takes its place). With
+    ``mirror = 1`` the model predicts the mean of the network's class probabilities for the
+    image and for its left-right mirror image (``models.lenet``): the same weights, twice the
+    work an image. These defaults are the tutorial's values, and the search reads its defaults
+    here.
     """
 
     input_shape: tuple[int, int, int]  # (height, width, channels)
@@ -30,6 +33,7 @@ class LeNetArchitecture:
     dropout_conv: float = 0.0
     dropout_dense: float = 0.0
     batch_norm: int = 0  # 0 or 1: an int, as Optuna samples and stores it
+    mirror: int = 0  # 0 or 1: also predict from the mirrored image (a network trained on them)
 
     def __post_init__(self) -> None:
         for name in ("conv1_channels", "conv2_channels", "dense_units"):
@@ -38,8 +42,9 @@ class LeNetArchitecture:
         for name in ("dropout_conv", "dropout_dense"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), but got {getattr(self, name)}")
-        if self.batch_norm not in (0, 1):
-            raise ValueError(f"batch_norm must be 0 or 1, but got {self.batch_norm}")
+        for name in ("batch_norm", "mirror"):
+            if getattr(self, name) not in (0, 1):
+                raise ValueError(f"{name} must be 0 or 1, but got {getattr(self, name)}")
         if self.n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, but got {self.n_classes}")
         height, width, _ = self.input_shape
@@ -96,7 +101,7 @@ def _conv_params(inputs: int, channels: int, batch_norm: int) -> int:
 
 
 def forward_flops(arch: LeNetArchitecture) -> int:
-    """Floating-point operations of one forward pass of one image.
+    """Floating-point operations of one forward pass of one image (two with ``mirror``).
 
     A multiply-add counts as two operations; biases, activations, pooling and batch
     normalization (a scale and an offset per value, which a deployed model folds into the
@@ -109,4 +114,4 @@ def forward_flops(arch: LeNetArchitecture) -> int:
     conv2 *= arch.conv1_channels
     dense = arch.flat_features() * arch.dense_units
     head = arch.dense_units * arch.n_classes
-    return 2 * (conv1 + conv2 + dense + head)
+    return 2 * (conv1 + conv2 + dense + head) * (2 if arch.mirror else 1)

@@ -6,11 +6,15 @@ import keras
 
 from models.architecture import KERNEL, POOL, LeNetArchitecture
 
+MIRROR_MEAN = "mean_of_image_and_mirror"  # the Average layer of a mirrored model
+
 
 def build_lenet(
     arch: LeNetArchitecture, dtype_policy: str = "float32", name: str = "lenet"
 ) -> keras.Model:
-    """Return the uncompiled Sequential LeNet of the tutorial with ``arch``'s widths.
+    """Return the uncompiled Sequential LeNet of the tutorial with ``arch``'s widths; with
+    ``arch.mirror``, that network inside a model that averages it over the image and its
+    mirror image (``mirrored``).
 
     Args:
         arch: the widths and, where not zero, the dropout rates and batch normalization.
@@ -36,7 +40,7 @@ def build_lenet(
             layers.Activation("relu", name=f"relu{n}", **policy),
         ]
 
-    return keras.Sequential(
+    network = keras.Sequential(
         [
             keras.Input(shape=arch.input_shape),
             *convolution(arch.conv1_channels, 1),
@@ -50,5 +54,29 @@ def build_lenet(
             *dropout(arch.dropout_dense, "dropout3"),
             layers.Dense(arch.n_classes, activation="softmax", name="classes", dtype="float32"),
         ],
-        name=name,
+        name=f"{name}_network" if arch.mirror else name,
     )
+    return mirrored(network, name) if arch.mirror else network
+
+
+def mirrored(network: keras.Model, name: str) -> keras.Model:
+    """A model whose class probabilities are the mean of ``network``'s for the image and for
+    the image mirrored left to right: test-time augmentation for a network trained on mirrored
+    images, which then sees both views of each image. It adds no weights, and only Keras's own
+    operations, so that the saved file loads with plain ``keras.saving.load_model`` and converts
+    to LiteRT."""
+    images = keras.Input(shape=tuple(network.input_shape[1:]), name="images")
+    mirror = keras.ops.flip(images, axis=2)  # (batch, height, width, channels): the width
+    views = [network(images), network(mirror)]
+    return keras.Model(
+        images, keras.layers.Average(name=MIRROR_MEAN, dtype="float32")(views), name=name
+    )
+
+
+def trained_network(model: keras.Model) -> keras.Model:
+    """The network a training step updates: the one a ``mirrored`` model averages, else
+    ``model`` itself (training on both views would cost twice as much a step)."""
+    if not any(layer.name == MIRROR_MEAN for layer in model.layers):
+        return model
+    [network] = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return network

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import optuna
 
 from search.config.settings import StudyConfig
+from search.space.hyperparameters import training_params
 from search.storage import records
 from search.storage.trials import DONE_STATES, best_trial
 
-# The test evaluations (the best trial, the ensemble's members, the student), as so many
-# validations of the best trial: the test split is about as large as the validation split.
-EVALUATIONS = 8
+# The evaluations after the trials, as so many validations of the best trial (the test split is
+# about as large as the validation split): the best trial's test, the student's validation and
+# test, and each of the ensemble's members on both splits (``EVALUATIONS + 2 * teachers``).
+EVALUATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def typical_trial_seconds(study: optuna.Study) -> float:
 def closing_seconds(study: optuna.Study, closing: Closing) -> float:
     """What follows the trials, timed by the best trial's epochs: the test evaluations and, when
     the run distills one, the teachers' predictions of the training images (a forward pass,
-    about a third of a training step) and the student's epochs (0 before any trial completed)."""
+    about a third of a training step; two for a network that also sees the mirror image) and
+    the student's epochs (0 before any trial completed)."""
     best = best_trial(study)
     if best is None:
         return 0.0
@@ -71,8 +74,10 @@ def closing_seconds(study: optuna.Study, closing: Closing) -> float:
     epochs_run = attrs.get(records.EPOCHS_RUN) or 1
     train = attrs.get(records.TRAIN_SECONDS, 0.0) / epochs_run
     validation = attrs.get(records.VALIDATION_SECONDS, 0.0) / epochs_run
-    seconds = EVALUATIONS * validation
+    seconds = (EVALUATIONS + 2 * closing.teachers) * validation
     if closing.distills:
-        epochs = closing.student_epochs or records.trial_params(best).get("epochs", epochs_run)
-        seconds += closing.teachers * train / 3 + epochs * (train + validation)
+        params = records.trial_params(best)
+        epochs = closing.student_epochs or params.get("epochs", epochs_run)
+        views = 2 if training_params(params).flip else 1
+        seconds += closing.teachers * views * train / 3 + epochs * (train + validation)
     return seconds

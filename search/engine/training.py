@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models import LeNetArchitecture, build_ensemble, build_lenet
+from models import LeNetArchitecture, build_ensemble, build_lenet, trained_network
 from search.data.dataset import Dataset
 from search.engine.augmentation import augmentation
 from search.engine.schedule import LearningRate, learning_rate
@@ -123,7 +123,9 @@ def averaged(members: list[keras.Model], name: str) -> keras.Model:
 
 
 def sub_models(model: keras.Model) -> list[keras.Model]:
-    """The networks ``model`` averages (``averaged``); none for one network."""
+    """The networks ``model`` averages (``averaged``); none for one network, mirrored or not."""
+    if trained_network(model) is not model:  # a mirrored network: its one network, twice
+        return []
     return [layer for layer in model.layers if isinstance(layer, keras.Model)]
 
 
@@ -175,6 +177,7 @@ class Training:
         steps_per_epoch = -(-data.n_train // params.batch_size)  # the last batch may be short
         rate = learning_rate(params, steps_per_epoch)
         self.model = compiled_lenet(arch, rate, precision, name)
+        self._network = trained_network(self.model)  # what each step trains; model judges
         self._augment = augmentation(params, arch.input_shape, seed)  # training batches only
         self.model.optimizer.build(self.model.trainable_variables)
         self._order = np.random.default_rng(seed)  # the shuffling of every epoch
@@ -238,7 +241,7 @@ class Training:
 
     def _chunk_loss_sum(self, indices: tf.Tensor) -> tf.Tensor:
         """Train on ``indices`` of the training split, batch by batch; the sum of the losses."""
-        model, optimizer = self.model, self.model.optimizer
+        model, optimizer = self._network, self.model.optimizer
         batch_size = self.params.batch_size
         total = tf.constant(0.0)
         for start in tf.range(0, tf.shape(indices)[0], batch_size):

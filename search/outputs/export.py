@@ -290,9 +290,11 @@ def write_export(
 def float32_model(model, trial: optuna.trial.FrozenTrial):  # noqa: ANN001, ANN201 - keras.Model
     """``model`` computing in float32: itself if it does (the file stays the trial's, to the
     bit), else the trial's network rebuilt so with its weights."""
+    from models import trained_network
     from search.engine.training import float32_lenet, sub_models
 
     networks = sub_models(model) or [model]  # a trial judged on folds: its fold models
+    networks = [trained_network(net) for net in networks]  # inside a mirrored model, if it is
     if all(layer.compute_dtype == "float32" for net in networks for layer in net.layers):
         return model
 

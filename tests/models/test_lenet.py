@@ -1,9 +1,11 @@
 """The tutorial's network, built from numbers."""
 
+import dataclasses
+
 import keras
 import numpy as np
 
-from models import LeNetArchitecture, build_lenet, count_params
+from models import LeNetArchitecture, build_lenet, count_params, forward_flops, trained_network
 
 
 def test_layers_are_the_tutorials() -> None:
@@ -96,3 +98,18 @@ def test_batch_norm_off_is_the_tutorials_network_to_the_parameter() -> None:
     tutorial = build_lenet(arch)
     assert [layer.name for layer in off.layers] == [layer.name for layer in tutorial.layers]
     assert off.count_params() == 30_762
+
+
+def test_a_mirrored_model_averages_one_network_over_the_image_and_its_mirror() -> None:
+    arch = LeNetArchitecture((28, 28, 1), 10, 4, 4, 8, mirror=1)
+    model = build_lenet(arch, name="trial_3")
+    network = trained_network(model)
+    assert (model.name, network.name) == ("trial_3", "trial_3_network")
+    assert model.count_params() == network.count_params() == count_params(arch)  # no weights
+    assert forward_flops(arch) == 2 * forward_flops(dataclasses.replace(arch, mirror=0))
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    views = [keras.ops.convert_to_numpy(network(view)) for view in (x, x[:, :, ::-1])]
+    mean = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(mean, np.mean(views, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(mean, keras.ops.convert_to_numpy(model(x[:, :, ::-1])), rtol=1e-6)
+    assert trained_network(network) is network  # an unmirrored network is its own

@@ -65,12 +65,20 @@ def test_a_trial_is_as_long_as_the_median_of_those_that_completed(study: optuna.
 
 def test_the_student_takes_as_many_of_the_best_trials_epochs(study: optuna.Study) -> None:
     # 72 s of training and 8 s of validation over 8 epochs: 9 s and 1 s an epoch.
-    evaluations = EVALUATIONS * 1
+    evaluations = (EVALUATIONS + 2 * 5) * 1  # and each of 5 members on validation and test
     teachers = 5 * 9 / 3  # five forward passes over the training images
     assert closing_seconds(study, Closing(True, None, 5)) == evaluations + teachers + 8 * 10
     assert closing_seconds(study, Closing(True, 3, 5)) == evaluations + teachers + 3 * 10
-    assert closing_seconds(study, Closing(distills=False)) == evaluations
+    assert closing_seconds(study, Closing(distills=False)) == EVALUATIONS * 1
     assert closing_seconds(optuna.create_study(), Closing(True, None, 5)) == 0
+
+
+def test_teachers_that_see_the_mirror_image_too_take_twice_as_long() -> None:
+    study = optuna.create_study(direction="maximize")
+    attrs = {records.EPOCHS_RUN: 8, records.TRAIN_SECONDS: 72.0, records.VALIDATION_SECONDS: 8.0}
+    mirrored = {records.HYPERPARAMETERS: {"epochs": 8, "flip": 1}, **attrs}
+    study.add_trial(trial(100, 0.9, **mirrored))
+    assert closing_seconds(study, Closing(True, None, 5)) == 13 + 2 * 5 * 9 / 3 + 8 * 10
 
 
 def test_trials_stop_starting_a_trial_and_a_student_before_the_deadline(

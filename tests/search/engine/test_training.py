@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import LeNetArchitecture
+from models import LeNetArchitecture, trained_network
 from search.config.settings import DataSettings
 from search.data.dataset import Dataset
 from search.data.loading import load_dataset
 from search.data.mnist import DEBIAN_FASHION_MNIST
 from search.engine.training import Training, TrainingData, float32_lenet
 from search.space.hyperparameters import LR_SCHEDULES, TrainingParams
+from search.stats import accuracy
 from search.storage.artifacts import load_model_file
 from tests.helpers import accuracy_of
 
@@ -95,6 +96,20 @@ def test_augmentation_touches_training_batches_only() -> None:
     accuracy = accuracy_of(training.model, data.x_val, data.y_val)
     assert results[-1].val_accuracy == accuracy
     assert [layer.name for layer in training.model.layers][0] == "conv1"  # no layer added
+
+
+def test_a_mirrored_model_trains_its_network_on_one_view_and_is_judged_on_both() -> None:
+    results, training = epochs_of(arch=dataclasses.replace(TINY_ARCH, mirror=1), flip=1)
+    network, data = trained_network(training.model), tiny_dataset()
+    views = [network.predict(view, verbose=0) for view in (data.x_val, data.x_val[:, :, ::-1])]
+    assert results[-1].val_accuracy == accuracy(np.mean(views, axis=0).argmax(axis=1), data.y_val)
+    assert training.model.optimizer.iterations.numpy() == 9  # 3 epochs of 3 batches: one pass each
+    rebuilt = float32_lenet(
+        training.model, {"conv1_channels": 4, "conv2_channels": 4, "dense_units": 4, "flip": 1}
+    )
+    np.testing.assert_array_equal(
+        rebuilt.predict(data.x_val, verbose=0), training.model.predict(data.x_val, verbose=0)
+    )
 
 
 @pytest.mark.parametrize("schedule", LR_SCHEDULES)

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from models import trained_network
+from models.lenet import MIRROR_MEAN
 from search.config.study_file import load_config
 from search.data.loading import load_dataset
 from search.engine.runner import run_study
@@ -84,8 +86,10 @@ def test_keras_export_keeps_batch_norm_and_reproduces_the_trial(
 ) -> None:
     finished, store, data = study
     card = export_trial(finished, store, tmp_path / "keras", validation=(data.x_val, data.y_val))
-    model = keras.saving.load_model(tmp_path / "keras" / "model.keras")
-    names = [layer.name for layer in model.layers]
+    model = keras.saving.load_model(tmp_path / "keras" / "model.keras")  # plain Keras loads it
+    # Trained on mirrored images, it predicts from the image and its mirror: one network, twice.
+    assert model.layers[-1].name == MIRROR_MEAN
+    names = [layer.name for layer in trained_network(model).layers]
     assert names[:4] == ["conv1", "batch_norm1", "relu1", "pool1"]  # no augmentation layer
     assert card["param_count"] == model.count_params()
     val_accuracy = accuracy_of(model, data.x_val, data.y_val)
@@ -115,6 +119,8 @@ def test_an_ensemble_of_batch_normalized_trials_averages_them(study: tuple) -> N
     finished, store, data = study
     model = ensemble_model(finished, store, [0, 1])
     members = [model.get_layer(f"trial_{n}") for n in (0, 1)]
-    assert all("batch_norm1" in [layer.name for layer in m.layers] for m in members)
+    assert all(
+        "batch_norm1" in [layer.name for layer in trained_network(m).layers] for m in members
+    )
     mean = np.mean([m.predict(data.x_val, verbose=0) for m in members], axis=0)
     np.testing.assert_allclose(model.predict(data.x_val, verbose=0), mean, atol=1e-6)

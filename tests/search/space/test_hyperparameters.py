@@ -18,7 +18,9 @@ def test_every_field_of_the_model_and_the_training_is_a_hyperparameter_once() ->
     names = [hp.name for hp in HYPERPARAMETERS]
     model_fields = [f.name for f in dataclasses.fields(LeNetArchitecture)][2:]  # after shape
     training_fields = [f.name for f in dataclasses.fields(TrainingParams)]
+    model_fields.remove("mirror")  # not searched: it follows flip
     assert sorted(names) == sorted(model_fields + training_fields)
+    assert [architecture({"flip": flip}, (28, 28, 1), 10).mirror for flip in (0, 1)] == [0, 1]
     assert len({hp.label for hp in HYPERPARAMETERS}) == len(HYPERPARAMETERS)
 
 
