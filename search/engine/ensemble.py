@@ -1,16 +1,14 @@
 """An ensemble of the study's own best trials: the mean of their class probabilities.
 
-A study trains dozens of good models and keeps one; the mean of the softmax outputs of the few
-best by validation accuracy is often more accurate than the best alone (measured: the README's
-Benchmarks), but not when the runners-up are much weaker (a short study's). So, on the
-validation split alone: of the ``size`` best trials, the mean of the first k, for the k whose
-mean scores best there, cross-fitted (``cross_fitted``); k = 1 (the best alone) means no
-ensemble. Under a size budget only as
-many of the best as fit in it, summed, are considered. Members are weighted alike,
-each rebuilt in float32 with its saved weights. An ensemble is evaluated once on the test split
-per set of members, at the end of `run` (the process that made the study, never a `worker`),
-and stored on the study as the best trial's evaluation is; `export --ensemble` builds the very
-same model.
+A study trains dozens of good models and keeps one; the mean of the softmax outputs of the few best
+by validation accuracy is often more accurate than the best alone (measured: the README's
+Benchmarks), but not when the runners-up are much weaker (a short study's). So, on the validation
+split alone: of the ``size`` best trials, the mean of the first k, for the k whose mean scores best
+there, cross-fitted (``cross_fitted``); k = 1 (the best alone) means no ensemble. Under a size
+budget only as many of the best as fit in it, summed, are considered. Members are weighted alike,
+each rebuilt in float32 with its saved weights. An ensemble is evaluated once on the test split per
+set of members, at the end of `run` (the process that made the study, never a `worker`), and stored
+on the study as the best trial's evaluation is; `export --ensemble` builds the very same model.
 """
 
 from __future__ import annotations
@@ -155,9 +153,9 @@ def cross_fitted(probabilities: np.ndarray, y: np.ndarray) -> list[float]:
 
     Why: the study ranks its trials on the validation images, and the best one's lead there is
     partly its luck on them (the winner's curse). Judging k on the same images flatters the best
-    trial, and so understates what more members add: on three 30-minute races the plain curve
-    chose k = 3 to 5 of 10, while the cross-fitted one and the test split both kept rising to
-    k = 8 to 10 (README, benchmarks/ensemble_size.py)."""
+    trial, and so understates what more members add: on three 30-minute race studies the plain
+    curve chose k = 8, 5 and 3 of 10, the cross-fitted one 10 each time, and the test split,
+    which chooses nothing, rose to k = 10 in all three (README, benchmarks/ensemble_size.py)."""
     correct = probabilities.argmax(axis=2) == y
     n_trials, n_images = correct.shape
     counts = np.arange(1, n_trials + 1)[:, None, None]
