@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import optuna
 
 from search.config.settings import StudyConfig
-from search.space.hyperparameters import training_params
+from search.space.hyperparameters import mirrors
 from search.storage import records
 from search.storage.trials import DONE_STATES, best_trial
 
@@ -78,6 +78,6 @@ def closing_seconds(study: optuna.Study, closing: Closing) -> float:
     if closing.distills:
         params = records.trial_params(best)
         epochs = closing.student_epochs or params.get("epochs", epochs_run)
-        views = 2 if training_params(params).flip else 1
+        views = 2 if mirrors(params) else 1
         seconds += closing.teachers * views * train / 3 + epochs * (train + validation)
     return seconds

@@ -138,8 +138,7 @@ def choose(
     each one's softmax outputs on the validation split), by their cross-fitted validation
     accuracy; ``left_out``: the next best trial, which the size budget kept out."""
     probabilities = np.stack(val_probabilities)
-    means = np.cumsum(probabilities, axis=0) / np.arange(1, len(probabilities) + 1)[:, None, None]
-    accuracies = [accuracy(mean.argmax(axis=1), y_val) for mean in means]
+    accuracies = [accuracy(mean.argmax(axis=1), y_val) for mean in _top_k_means(probabilities)]
     return EnsembleChoice(
         size, considered, accuracies, left_out, cross_fitted(probabilities, y_val)
     )
@@ -157,8 +156,7 @@ def cross_fitted(probabilities: np.ndarray, y: np.ndarray) -> list[float]:
     curve chose k = 8, 5 and 3 of 10, the cross-fitted one 10 each time, and the test split,
     which chooses nothing, rose to k = 10 in all three (README, benchmarks/ensemble_size.py)."""
     correct = probabilities.argmax(axis=2) == y
-    n_trials, n_images = correct.shape
-    counts = np.arange(1, n_trials + 1)[:, None, None]
+    n_images = correct.shape[1]
     random = np.random.default_rng(0)
     scores = []
     for _ in range(HALVINGS):
@@ -167,9 +165,14 @@ def cross_fitted(probabilities: np.ndarray, y: np.ndarray) -> list[float]:
         for rank_on, judge_on in (halves, halves[::-1]):
             # Of equal ones, the study's order: a stable sort of the considered trials.
             ranked = np.argsort(-correct[:, rank_on].mean(axis=1), kind="stable")
-            means = np.cumsum(probabilities[ranked][:, judge_on], axis=0) / counts
+            means = _top_k_means(probabilities[ranked][:, judge_on])
             scores.append((means.argmax(axis=2) == y[judge_on]).mean(axis=1))
     return [float(score) for score in np.mean(scores, axis=0)]
+
+
+def _top_k_means(probabilities: np.ndarray) -> np.ndarray:
+    """The mean of the first k of ``probabilities`` (trials x images x classes), for each k."""
+    return np.cumsum(probabilities, axis=0) / np.arange(1, len(probabilities) + 1)[:, None, None]
 
 
 def _evaluate(

@@ -114,10 +114,15 @@ def architecture(
     """The network that ``values`` (one value per hyperparameter) describe for this data: one
     trained on mirrored images also predicts from the mirror image (``mirror``), since both
     views then help; one not, not (measured: 85% against 92% on Fashion-MNIST)."""
-    mirror = training_params(values).flip
     return LeNetArchitecture(
-        input_shape, n_classes, mirror=mirror, **_owned_by(LeNetArchitecture, values)
+        input_shape, n_classes, mirror=mirrors(values), **_owned_by(LeNetArchitecture, values)
     )
+
+
+def mirrors(values: Mapping[str, Value]) -> int:
+    """1 where the network ``values`` describe predicts from the image and its mirror image too
+    (it trained on mirrored images), else 0."""
+    return training_params(values).flip
 
 
 def training_params(values: Mapping[str, Value]) -> TrainingParams:
